@@ -1,0 +1,200 @@
+"""Typed records passed between the stages (ingest -> store -> retrieve -> answer -> app / evals).
+
+Both ``ingest`` and ``assistant`` import from here, so it depends on nothing but the standard library.
+Page numbers are 1-based as printed in a PDF viewer; ``None`` means the source format has no pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+ChunkKind = Literal["case_study", "best_practice", "key_finding", "statistic", "recommendation", "quote", "text"]
+CHUNK_KINDS: tuple[ChunkKind, ...] = (
+    "case_study",
+    "best_practice",
+    "key_finding",
+    "statistic",
+    "recommendation",
+    "quote",
+    "text",
+)
+Role = Literal["user", "assistant"]
+
+
+@dataclass(frozen=True)
+class PageText:
+    """Text of one page (PDF) or of a whole file (formats without pages: ``number`` is None)."""
+
+    number: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """Catalogue facts about a document, from ``corpus/metadata.json`` or guessed from the file."""
+
+    title: str
+    publisher: str = ""
+    year: int | None = None
+    kind: str = "report"
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    """A file read into text, before splitting. ``content_hash`` is of the raw bytes, for incremental ingest."""
+
+    path: Path
+    doc_id: str
+    info: DocumentInfo
+    pages: tuple[PageText, ...]
+    content_hash: str
+    file_format: str
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One retrievable passage with where it came from.
+
+    ``text`` is the passage as shown to users and the model; ``embed_text`` prefixes it with the title and
+    section path so that a passage that never names its topic still embeds near questions about it.
+    """
+
+    chunk_id: str
+    doc_id: str
+    doc_title: str
+    text: str
+    embed_text: str
+    section_path: tuple[str, ...]
+    page: int | None
+    kind: ChunkKind
+    organisations: tuple[str, ...]
+    position: int
+    case_study_title: str | None = None
+
+    @property
+    def section(self) -> str:
+        return " > ".join(self.section_path)
+
+    @property
+    def domain(self) -> str:
+        """The top-level report section ("Governance & Resources"), used as a filter."""
+        return self.section_path[0] if self.section_path else ""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Metadata restrictions; an empty tuple means no restriction on that field."""
+
+    doc_ids: tuple[str, ...] = ()
+    organisations: tuple[str, ...] = ()
+    kinds: tuple[ChunkKind, ...] = ()
+    domains: tuple[str, ...] = ()
+
+    def is_empty(self) -> bool:
+        return not (self.doc_ids or self.organisations or self.kinds or self.domains)
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class RetrievedChunk:
+    """A chunk with the evidence for its rank: fused score, and its place in each ranking (None = absent)."""
+
+    chunk: Chunk
+    score: float
+    dense_similarity: float | None = None
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """A numbered source as given to the model: ``passage`` is the compressed excerpt, ``number`` is 1-based."""
+
+    number: int
+    chunk: Chunk
+    passage: str
+    similarity: float | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A sentence of the answer and the sources it cites, with whether those sources support it."""
+
+    sentence: str
+    numbers: tuple[int, ...]
+    supported: bool
+    support_score: float
+    dangling: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Timings:
+    sources_s: float = 0.0
+    first_token_s: float | None = None
+    total_s: float = 0.0
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the user gets: the answer text and everything needed to audit it."""
+
+    question: str
+    text: str
+    sources: tuple[Source, ...]
+    citations: tuple[Citation, ...]
+    refused: bool
+    refusal_reason: str | None
+    timings: Timings
+    prompt_version: str
+    model: str
+    unsupported_sentences: tuple[str, ...] = field(default=())
+
+    @property
+    def cited_numbers(self) -> tuple[int, ...]:
+        seen: list[int] = []
+        for citation in self.citations:
+            for number in citation.numbers:
+                if number not in seen and number not in citation.dangling:
+                    seen.append(number)
+        return tuple(seen)
+
+
+@dataclass(frozen=True)
+class SourcesReady:
+    """Streamed first, before the model runs, so the UI can show sources within a second."""
+
+    sources: tuple[Source, ...]
+    refused: bool = False
+
+
+@dataclass(frozen=True)
+class AnswerToken:
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerDone:
+    answer: Answer
+
+
+AnswerEvent = SourcesReady | AnswerToken | AnswerDone
+
+
+@dataclass(frozen=True)
+class CaseStudy:
+    """A case study or best-practice example, as listed in the case-study finder."""
+
+    chunk: Chunk
+    organisations: tuple[str, ...]
+    title: str
+    summary: str
