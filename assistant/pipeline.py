@@ -1,24 +1,114 @@
-"""The public face of the product: the ``Assistant`` the CLI, the app and the evals all call.
+"""The public face of the product: the ``Assistant`` that the CLI, the app and the evals all call.
 
-(Interface first; bodies are being filled in.)
+One question flows: plan the query (follow-ups, vocabulary, organisations) -> hybrid retrieval -> decide
+whether the corpus can answer at all -> compress the sources -> stream the model's answer -> check its
+citations. Sources are yielded before the model starts so users see them within a second; the refusal
+decision that needs no model is made before any model is loaded.
 """
 
 from __future__ import annotations
 
+import re
+import threading
+import time
 from collections.abc import Iterator, Sequence
+from functools import cached_property
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from assistant.citations import check_citations, is_refusal, remove_dangling
 from assistant.config import Settings
-from assistant.records import Answer, AnswerEvent, CaseStudy, ChunkKind, Filters, RetrievedChunk, Turn
+from assistant.context import build_sources, render_sources, split_sentences
+from assistant.llm import build_chat_model, describe_model
+from assistant.prompts import REFUSAL_SENTENCE, PromptSet, load_prompt_set
+from assistant.query import QueryPlan, plan_query
+from assistant.records import (
+    Answer,
+    AnswerDone,
+    AnswerEvent,
+    AnswerToken,
+    CaseStudy,
+    ChunkKind,
+    Filters,
+    RetrievedChunk,
+    Source,
+    SourcesReady,
+    Timings,
+    Turn,
+)
+from assistant.retrieve import Retriever
+from ingest.embedding import Embedder, load_embedder
+from ingest.organisations import OrganisationIndex, build_organisation_index
+from ingest.store import ChunkStore
+
+INJECTION_ONLY = "I can only answer questions about the reports, and I follow no instructions from the question itself."
+_GENERIC_TERMS = frozenset(
+    """nhs innovation innovations innovative trust trusts site sites organisation organisations function functions
+    team teams staff report reports programme what which when where does have with from that this they their about
+    there would could should into your much many some other tell give were been being more most than then them also
+    only just like make help need want know""".split()
+)
 
 
 class Assistant:
     """Holds the loaded embedder, index and chat model; cheap to call, expensive to build (build once)."""
 
-    def __init__(self, settings: Settings, chat_model: BaseChatModel | None = None) -> None:
-        """``chat_model`` overrides the configured backend (tests pass a fake); it is built lazily otherwise."""
-        raise NotImplementedError
+    def __init__(
+        self,
+        settings: Settings,
+        chat_model: BaseChatModel | None = None,
+        store: ChunkStore | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        """``chat_model`` overrides the configured backend (tests pass a fake); otherwise built on first use."""
+        self.settings = settings
+        self.store = store or ChunkStore(settings)
+        self.embedder = embedder or load_embedder(settings)
+        self.retriever = Retriever(self.store, self.embedder, settings.retrieval_candidates)
+        self.prompts: PromptSet = load_prompt_set(settings.prompts_dir)
+        self._chat_model = chat_model
+        self._model_lock = threading.Lock()
+        self._organisations: OrganisationIndex | None = None
+
+    # ---- identity -------------------------------------------------------------------------------------
+
+    @property
+    def model_label(self) -> str:
+        if self._chat_model is not None and self.settings.llm_backend != "fake":
+            return f"custom:{type(self._chat_model).__name__}"
+        return describe_model(self.settings)
+
+    @property
+    def prompt_version(self) -> str:
+        return self.prompts.version
+
+    @property
+    def chat_model(self) -> BaseChatModel:
+        with self._model_lock:
+            if self._chat_model is None:
+                self._chat_model = build_chat_model(self.settings)
+            return self._chat_model
+
+    @property
+    def organisations(self) -> OrganisationIndex:
+        """Gazetteer plus aliases learned at ingest; rebuilt after :meth:`refresh`."""
+        if self._organisations is None:
+            index = build_organisation_index()
+            for key, canonical in self.store.organisation_aliases().items():
+                index.canonical_by_key.setdefault(key, canonical)
+            self._organisations = index
+        return self._organisations
+
+    def refresh(self) -> None:
+        """Call after an ingest in the same process so new organisations and documents are seen."""
+        self._organisations = None
+        self.__dict__.pop("_case_study_chunks", None)
+
+    # ---- retrieval ------------------------------------------------------------------------------------
+
+    def plan(self, question: str, history: Sequence[Turn] = ()) -> QueryPlan:
+        return plan_query(question, history, self.organisations)
 
     def retrieve(
         self,
@@ -28,17 +118,143 @@ class Assistant:
         k: int | None = None,
     ) -> list[RetrievedChunk]:
         """Hybrid retrieval, best first; ``k`` defaults to ``settings.sources_in_context``."""
-        raise NotImplementedError
+        return self.retriever.retrieve(self.plan(question, history), filters, k or self.settings.sources_in_context)
+
+    # ---- answering ------------------------------------------------------------------------------------
 
     def stream(
         self, question: str, history: Sequence[Turn] = (), filters: Filters = Filters()
     ) -> Iterator[AnswerEvent]:
         """Yields SourcesReady, then AnswerToken per token, then exactly one AnswerDone."""
-        raise NotImplementedError
+        started = time.perf_counter()
+        plan = self.plan(question, history)
+        if not plan.question:
+            yield SourcesReady((), refused=True)
+            yield AnswerDone(self._refusal(question, (), INJECTION_ONLY, "prompt injection only", started))
+            return
+        query_vector = self.embedder.embed_query(plan.search_text)
+        retrieved = self.retriever.retrieve(plan, filters, self.settings.sources_in_context, query_vector)
+        reason = self._refusal_reason(plan, retrieved)
+        if reason is not None:
+            yield SourcesReady((), refused=True)
+            yield AnswerDone(self._refusal(question, (), REFUSAL_SENTENCE, reason, started))
+            return
+        sources = build_sources(
+            retrieved,
+            query_vector,
+            self.embedder.embed_documents,
+            self.embedder.count_tokens,
+            self.settings.max_source_tokens,
+            plan.search_text,
+        )
+        sources_s = time.perf_counter() - started
+        yield SourcesReady(tuple(sources))
+
+        messages = self._messages(plan, sources)
+        pieces: list[str] = []
+        first_token_s: float | None = None
+        for chunk in self.chat_model.stream(messages):
+            text = chunk.content if isinstance(chunk.content, str) else ""
+            if not text:
+                continue
+            if first_token_s is None:
+                first_token_s = time.perf_counter() - started
+            pieces.append(text)
+            yield AnswerToken(text)
+        raw = "".join(pieces).strip()
+        yield AnswerDone(self._finish(question, raw, sources, started, sources_s, first_token_s, plan))
 
     def ask(self, question: str, history: Sequence[Turn] = (), filters: Filters = Filters()) -> Answer:
         """``stream`` drained to its final Answer."""
-        raise NotImplementedError
+        for event in self.stream(question, history, filters):
+            if isinstance(event, AnswerDone):
+                return event.answer
+        raise RuntimeError("the answer stream ended without a final answer")
+
+    def _messages(self, plan: QueryPlan, sources: Sequence[Source]) -> list[BaseMessage]:
+        """System prompt first and unchanged between turns, so llama.cpp reuses its cached KV prefix."""
+        user = self.prompts.answer.render(
+            sources=render_sources(sources, self.prompts.source), question=plan.question
+        )
+        return [SystemMessage(content=self.prompts.system.text), HumanMessage(content=user)]
+
+    def _refusal_reason(self, plan: QueryPlan, retrieved: Sequence[RetrievedChunk]) -> str | None:
+        """Refuse without the LLM when nothing retrieved is about the question.
+
+        Two signals, calibrated on the eval set: the best dense cosine, and how many of the question's
+        specific terms (not "NHS", "innovation", ...) occur in the retrieved passages. A question naming an
+        organisation the index knows is never refused here.
+        """
+        if not retrieved:
+            return "nothing retrieved"
+        if plan.organisations and any(set(plan.organisations) & set(r.chunk.organisations) for r in retrieved):
+            return None
+        best = max((r.dense_similarity or 0.0) for r in retrieved)
+        coverage = _term_coverage(plan.question, [r.chunk.text for r in retrieved])
+        threshold = self.settings.refusal_threshold
+        if best < threshold:
+            return f"best similarity {best:.2f} below {threshold:.2f}"
+        if coverage < 0.34 and best < threshold + 0.15:
+            return f"question terms barely covered ({coverage:.0%}) and best similarity {best:.2f}"
+        return None
+
+    def _refusal(self, question: str, sources: tuple[Source, ...], text: str, reason: str, started: float) -> Answer:
+        elapsed = time.perf_counter() - started
+        return Answer(
+            question=question,
+            text=text,
+            sources=sources,
+            citations=(),
+            refused=True,
+            refusal_reason=reason,
+            timings=Timings(sources_s=elapsed, first_token_s=elapsed, total_s=elapsed),
+            prompt_version=self.prompt_version,
+            model="none (refused before generation)",
+        )
+
+    def _finish(
+        self,
+        question: str,
+        raw: str,
+        sources: Sequence[Source],
+        started: float,
+        sources_s: float,
+        first_token_s: float | None,
+        plan: QueryPlan,
+    ) -> Answer:
+        text = remove_dangling(raw, len(sources))
+        refused = is_refusal(text) and len(text) < len(REFUSAL_SENTENCE) + 40
+        if refused:
+            text = REFUSAL_SENTENCE
+        citations, uncited = ([], []) if refused else check_citations(raw, sources, self.embedder.embed_documents)
+        unsupported = [c.sentence for c in citations if not c.supported] + uncited
+        if plan.injection_removed and not refused:
+            text = f"{text}\n\n_(Part of the question asked me to change how I work; I ignored that part.)_"
+        total = time.perf_counter() - started
+        return Answer(
+            question=question,
+            text=text,
+            sources=tuple(sources),
+            citations=tuple(citations),
+            refused=refused,
+            refusal_reason="the model found the sources do not answer it" if refused else None,
+            timings=Timings(sources_s=sources_s, first_token_s=first_token_s, total_s=total),
+            prompt_version=self.prompt_version,
+            model=self.model_label,
+            unsupported_sentences=tuple(unsupported),
+        )
+
+    # ---- case studies ---------------------------------------------------------------------------------
+
+    @cached_property
+    def _case_study_chunks(self) -> list[CaseStudy]:
+        studies: list[CaseStudy] = []
+        for chunk in self.store.chunks(Filters(kinds=("case_study", "best_practice"))):
+            if not chunk.organisations:
+                continue
+            title = chunk.case_study_title or (chunk.section_path[-1] if chunk.section_path else chunk.doc_title)
+            studies.append(CaseStudy(chunk=chunk, organisations=chunk.organisations, title=title, summary=_summary(chunk.text, title)))
+        return studies
 
     def case_studies(
         self,
@@ -49,12 +265,48 @@ class Assistant:
         limit: int = 20,
     ) -> list[CaseStudy]:
         """Case studies and best-practice examples for the finder; ranked by ``topic`` when given."""
-        raise NotImplementedError
+        wanted_org = self.organisations.canonical(organisation) or organisation if organisation else None
+        studies = [
+            study
+            for study in self._case_study_chunks
+            if (wanted_org is None or wanted_org in study.organisations or _loose_match(organisation or "", study))
+            and (domain is None or study.chunk.domain == domain)
+            and (kind is None or study.chunk.kind == kind)
+        ]
+        if topic.strip() and studies:
+            query = self.embedder.embed_query(topic)
+            vectors = self.store.embeddings([study.chunk.chunk_id for study in studies])
+            lexical = {cid for cid, _ in self.store.lexical_search(plan_query(topic, (), self.organisations).lexical, 50)}
 
-    @property
-    def model_label(self) -> str:
-        raise NotImplementedError
+            def relevance(study: CaseStudy) -> float:
+                vector = vectors.get(study.chunk.chunk_id)
+                dense = float(vector @ query) if vector is not None else 0.0
+                return dense + (0.15 if study.chunk.chunk_id in lexical else 0.0)
 
-    @property
-    def prompt_version(self) -> str:
-        raise NotImplementedError
+            studies = sorted(studies, key=relevance, reverse=True)
+        return studies[:limit]
+
+
+def _loose_match(organisation: str, study: CaseStudy) -> bool:
+    needle = organisation.strip().lower()
+    return bool(needle) and any(needle in name.lower() for name in study.organisations)
+
+
+def _summary(text: str, title: str) -> str:
+    """First sentence that is not the heading, trimmed to one line: a summary without an LLM."""
+    for sentence in split_sentences(text):
+        if sentence.strip().lower() in {title.lower(), f"case study: {title}".lower()} or len(sentence) < 25:
+            continue
+        clean = re.sub(r"[*_#]|\[([^\]]+)\]\([^)]*\)", r"\1", sentence)
+        return clean if len(clean) <= 220 else clean[:217].rsplit(" ", 1)[0] + "…"
+    return title
+
+
+def _term_coverage(question: str, passages: Sequence[str]) -> float:
+    """Share of the question's specific terms (5-letter prefixes) that occur in the passages."""
+    words = {w for w in re.findall(r"[a-z0-9]+", question.lower()) if len(w) > 3 and w not in _GENERIC_TERMS}
+    if not words:
+        return 1.0
+    haystack = " ".join(passages).lower()
+    return sum(1 for word in words if word[:5] in haystack) / len(words)
+

@@ -1,0 +1,135 @@
+"""Checking an answer against its sources after generation.
+
+A small model cites confidently and sometimes wrongly. Every ``[n]`` is parsed; a number with no source is
+removed from the text shown (and counted), and each cited sentence is scored against the passages it cites:
+
+    support(s, n) = max(cos(embed(s), embed(passage_n)), content-word recall of s in passage_n)
+
+with any number written in the sentence required to appear in a cited passage. Sentences whose citations
+do not support them, and substantive sentences with no citation, are returned so the UI can flag them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from assistant.prompts import REFUSAL_SENTENCE
+from assistant.records import Citation, Source
+
+CITATION = re.compile(r"\[(\d{1,2}(?:\s*[,;–-]\s*\d{1,2})*)\]")
+_SENTENCE = re.compile(r"(?<=[.!?])(?:\s*\[[\d,;\s–-]+\])*\s+(?=[A-Z*•\-\d])|\n+")
+_NUMBER = re.compile(r"£?\d[\d,]*(?:\.\d+)?\s?(?:%|k|K|m|million|bn)?")
+_WORD = re.compile(r"[a-z0-9]+")
+_FILLER = frozenset(
+    """the a an and or of to in for on with by is are was were be been as at that this these those it its from
+    has have had their they them can could should would will may might also such which who what when where how
+    than then there here into about over more most some many other others not no but so if do does did using""".split()
+)
+
+SUPPORT_THRESHOLD = 0.55
+MIN_CLAIM_WORDS = 6
+
+Embed = Callable[[Sequence[str]], np.ndarray]
+
+
+def parse_numbers(group: str) -> tuple[int, ...]:
+    """"1, 3" -> (1, 3); "2-4" -> (2, 3, 4)."""
+    numbers: list[int] = []
+    for part in re.split(r"\s*[,;]\s*", group):
+        if re.fullmatch(r"\d+\s*[–-]\s*\d+", part):
+            start, end = (int(x) for x in re.split(r"\s*[–-]\s*", part))
+            numbers.extend(range(start, min(end, start + 10) + 1))
+        elif part.strip().isdigit():
+            numbers.append(int(part))
+    return tuple(dict.fromkeys(numbers))
+
+
+def split_answer_sentences(text: str) -> list[str]:
+    return [part.strip() for part in _SENTENCE.split(text) if part and part.strip()]
+
+
+def remove_dangling(text: str, source_count: int) -> str:
+    """Drop citation numbers that point at no source, so a dangling [n] is never rendered."""
+
+    def keep_valid(match: re.Match[str]) -> str:
+        valid = [n for n in parse_numbers(match.group(1)) if 1 <= n <= source_count]
+        return f"[{', '.join(str(n) for n in valid)}]" if valid else ""
+
+    cleaned = CITATION.sub(keep_valid, text)
+    return re.sub(r"[ \t]+([.,;])", r"\1", cleaned)
+
+
+def check_citations(text: str, sources: Sequence[Source], embed: Embed) -> tuple[list[Citation], list[str]]:
+    """Citations per sentence with their support, and the substantive sentences that cite nothing."""
+    by_number = {source.number: source for source in sources}
+    sentences = split_answer_sentences(text)
+    cited: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = []
+    uncited: list[str] = []
+    for sentence in sentences:
+        numbers = tuple(n for group in CITATION.findall(sentence) for n in parse_numbers(group))
+        claim = CITATION.sub("", sentence).strip()
+        if not numbers:
+            if _is_claim(claim):
+                uncited.append(claim)
+            continue
+        dangling = tuple(n for n in numbers if n not in by_number)
+        cited.append((claim, numbers, dangling))
+    if not cited:
+        return [], uncited
+    claim_vectors = embed([claim for claim, _, _ in cited])
+    passages = [source.passage for source in sources]
+    passage_vectors = embed(passages) if passages else np.zeros((0, claim_vectors.shape[1]))
+    index_of = {source.number: i for i, source in enumerate(sources)}
+    citations: list[Citation] = []
+    for row, (claim, numbers, dangling) in enumerate(cited):
+        valid = [n for n in numbers if n in by_number]
+        score = 0.0
+        numbers_ok = True
+        if valid:
+            similarities = [float(claim_vectors[row] @ passage_vectors[index_of[n]]) for n in valid]
+            recalls = [_word_recall(claim, by_number[n].chunk.text) for n in valid]
+            score = max(max(similarities), max(recalls))
+            numbers_ok = _numbers_present(claim, [by_number[n].chunk.text for n in valid])
+        supported = bool(valid) and score >= SUPPORT_THRESHOLD and numbers_ok
+        citations.append(
+            Citation(sentence=claim, numbers=numbers, supported=supported, support_score=round(score, 3), dangling=dangling)
+        )
+    return citations, uncited
+
+
+def is_refusal(text: str) -> bool:
+    return REFUSAL_SENTENCE.lower().rstrip(".") in text.lower()
+
+
+def _is_claim(sentence: str) -> bool:
+    words = _WORD.findall(sentence.lower())
+    return len(words) >= MIN_CLAIM_WORDS and not is_refusal(sentence) and not sentence.endswith(":")
+
+
+def _content_words(text: str) -> set[str]:
+    return {word for word in _WORD.findall(text.lower()) if word not in _FILLER and len(word) > 2}
+
+
+def _word_recall(claim: str, passage: str) -> float:
+    claim_words = _content_words(claim)
+    if not claim_words:
+        return 0.0
+    passage_words = _content_words(passage)
+    found = sum(1 for word in claim_words if word in passage_words or any(p.startswith(word[:5]) for p in passage_words if len(word) > 5))
+    return found / len(claim_words)
+
+
+def _numbers_present(claim: str, passages: Sequence[str]) -> bool:
+    """Every figure in the claim must be written in a cited passage (after removing spaces and commas)."""
+    figures = [_normalise_number(n) for n in _NUMBER.findall(claim) if any(ch.isdigit() for ch in n)]
+    if not figures:
+        return True
+    haystack = _normalise_number(" ".join(passages))
+    return all(figure in haystack for figure in figures if len(figure) > 0)
+
+
+def _normalise_number(text: str) -> str:
+    return re.sub(r"[\s,]", "", text.lower())

@@ -1,0 +1,140 @@
+"""Reading a question before retrieval: follow-ups, staff vocabulary, organisations, intent, injections.
+
+All of this is cheap text work, done without the LLM, because on the embedded model an extra generation
+("condense the question") would cost several seconds per turn.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from assistant.records import Turn
+from ingest.organisations import OrganisationIndex
+
+VOCABULARY_FILE = Path(__file__).with_name("query_vocabulary.json")
+
+_STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below between
+    both but by can could did do does doing down during each few for from further had has have having he her here
+    hers him his how i if in into is it its itself just me more most my no nor not now of off on once only or
+    other our ours out over own same she should so some such than that the their theirs them then there these
+    they this those through to too under until up very was we were what when where which while who whom why
+    will with would you your yours tell give show find list please much many get got make made use used using
+    also like know want need reports report document documents say says said anything something way ways
+    could kind sort""".split()
+)
+_FOLLOW_UP = re.compile(
+    r"^(?:and|also|what about|how about|what else|so|then|but|ok|okay)\b|\b(?:they|them|their|it|its|this|that|"
+    r"those|these|there|he|she|his|her|same|above|mentioned|previous|earlier)\b",
+    re.IGNORECASE,
+)
+_EXAMPLES = re.compile(
+    r"\b(?:which|what|any)\s+(?:trusts?|sites?|organi[sz]ations?|hospitals?|teams?|places?|nhs)\b|\bexamples?\b"
+    r"|\bcase stud(?:y|ies)\b|\bwho (?:has|have|is|are|did|runs?)\b|\banyone\b|\bwhere (?:has|have)\b"
+    r"|\bname (?:some|the)\b|\bwhich ones?\b",
+    re.IGNORECASE,
+)
+_INJECTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override|bypass)\b[^.?!]{0,40}\b(?:instructions?|rules?|prompts?|guidelines?|"
+    r"above|previous|system)\b|\b(?:system prompt|developer mode|jailbreak|you are now|act as|pretend (?:to be|you)"
+    r"|roleplay as|reveal (?:your|the) (?:prompt|instructions))\b",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+&'’-]*")
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """What retrieval should look for. ``search_text`` feeds the embedder, ``lexical`` the FTS5 index."""
+
+    question: str
+    search_text: str
+    lexical: str
+    organisations: tuple[str, ...]
+    wants_examples: bool
+    is_follow_up: bool
+    injection_removed: bool
+
+
+def plan_query(question: str, history: Sequence[Turn], organisations: OrganisationIndex) -> QueryPlan:
+    """Turn the user's words (and, for a follow-up, the conversation) into retrieval inputs."""
+    cleaned, injection_removed = remove_injection(question)
+    previous = _previous_question(history)
+    follow_up = bool(previous) and _is_follow_up(cleaned)
+    search_text = f"{previous} {cleaned}".strip() if follow_up else cleaned
+    named = organisations.find(cleaned)
+    if follow_up and not named:
+        named = organisations.find(previous) or _organisations_in_last_answer(history, organisations)
+    wants_examples = bool(_EXAMPLES.search(cleaned)) or (follow_up and bool(_EXAMPLES.search(previous)))
+    lexical_terms = _terms(cleaned) + (_terms(previous) if follow_up else [])
+    return QueryPlan(
+        question=cleaned,
+        search_text=search_text,
+        lexical=fts_expression(lexical_terms, named),
+        organisations=named,
+        wants_examples=wants_examples,
+        is_follow_up=follow_up,
+        injection_removed=injection_removed,
+    )
+
+
+def remove_injection(question: str) -> tuple[str, bool]:
+    """Drop sentences that try to re-instruct the assistant; the rest of the question still gets answered."""
+    sentences = _SENTENCE.split(question.strip())
+    kept = [sentence for sentence in sentences if not _INJECTION.search(sentence)]
+    return " ".join(kept).strip(), len(kept) != len(sentences)
+
+
+def fts_expression(terms: Sequence[str], organisations: Sequence[str] = ()) -> str:
+    """An FTS5 OR-query of the terms, their staff-vocabulary expansions and named organisations."""
+    vocabulary = _vocabulary()
+    words: list[str] = []
+    for term in terms:
+        words.append(term)
+        words.extend(vocabulary.get(term, ()))
+    joined = " ".join(terms)
+    for phrase, expansions in vocabulary.items():
+        if " " in phrase and phrase in joined:
+            words.extend(expansions)
+    words.extend(organisations)
+    unique: list[str] = []
+    for word in words:
+        token = word.lower().replace('"', "").strip()
+        if token and token not in unique:
+            unique.append(token)
+    return " OR ".join(f'"{token}"' for token in unique)
+
+
+def _terms(text: str) -> list[str]:
+    words = [word.lower().strip("'’-") for word in _WORD.findall(text)]
+    return [word for word in words if word and word not in _STOPWORDS and (len(word) > 1 or word.isdigit())]
+
+
+def _previous_question(history: Sequence[Turn]) -> str:
+    for turn in reversed(history):
+        if turn.role == "user" and turn.content.strip():
+            return turn.content.strip()
+    return ""
+
+
+def _is_follow_up(question: str) -> bool:
+    return bool(_FOLLOW_UP.search(question)) or len(_terms(question)) <= 2
+
+
+def _organisations_in_last_answer(history: Sequence[Turn], organisations: OrganisationIndex) -> tuple[str, ...]:
+    for turn in reversed(history):
+        if turn.role == "assistant":
+            return organisations.find(turn.content)[:3]
+    return ()
+
+
+@cache
+def _vocabulary() -> dict[str, tuple[str, ...]]:
+    raw = json.loads(VOCABULARY_FILE.read_text(encoding="utf-8"))
+    return {key: tuple(values) for key, values in raw.items() if not key.startswith("_")}

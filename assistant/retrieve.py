@@ -1,0 +1,148 @@
+"""Hybrid retrieval: dense (MiniLM in Chroma) and lexical (FTS5 BM25) rankings, fused, then diversified.
+
+Dense search finds paraphrases ("money" near "funding"); BM25 finds exact names, numbers and rare terms
+that a 384-dimension embedding blurs. Reciprocal rank fusion combines them without calibrating two score
+scales. Questions that name an organisation boost that organisation's passages; questions asking for
+examples boost case studies and best practice and spread the results across organisations, so "which
+trusts ..." returns several trusts rather than one trust's paragraph five times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.query import QueryPlan
+from assistant.records import Chunk, Filters, RetrievedChunk
+from ingest.embedding import Embedder
+from ingest.store import ChunkStore
+
+RRF_K = 60
+ORGANISATION_BOOST = 1.0
+EXAMPLE_BOOST = 0.6
+MMR_LAMBDA = 0.75
+NEAR_DUPLICATE = 0.93
+
+
+@dataclass(frozen=True)
+class Candidate:
+    chunk: Chunk
+    fused: float
+    dense_similarity: float | None
+    dense_rank: int | None
+    lexical_rank: int | None
+
+
+def fuse_rankings(rankings: Sequence[Sequence[str]], weights: Sequence[float] | None = None) -> dict[str, float]:
+    """Reciprocal rank fusion: score(d) = sum_i w_i / (RRF_K + rank_i(d)), ranks 1-based."""
+    scores: dict[str, float] = {}
+    for index, ranking in enumerate(rankings):
+        weight = 1.0 if weights is None else weights[index]
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + weight / (RRF_K + rank)
+    return scores
+
+
+class Retriever:
+    """Stateless apart from the handles it is given; safe to share between app sessions."""
+
+    def __init__(self, store: ChunkStore, embedder: Embedder, candidates: int = 30) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.candidates = candidates
+
+    def candidates_for(self, plan: QueryPlan, filters: Filters, query_vector: np.ndarray) -> list[Candidate]:
+        """Fused candidates, best first, before diversification."""
+        dense = self.store.dense_search(query_vector, self.candidates, filters)
+        lexical = self.store.lexical_search(plan.lexical, self.candidates, filters)
+        dense_ids = [cid for cid, _ in dense]
+        lexical_ids = [cid for cid, _ in lexical]
+        fused = fuse_rankings([dense_ids, lexical_ids])
+        chunks = self.store.get_chunks(list(fused))
+        similarity = dict(dense)
+        dense_rank = {cid: rank for rank, cid in enumerate(dense_ids, start=1)}
+        lexical_rank = {cid: rank for rank, cid in enumerate(lexical_ids, start=1)}
+        wanted = set(plan.organisations)
+        results: list[Candidate] = []
+        for cid, score in fused.items():
+            chunk = chunks.get(cid)
+            if chunk is None:
+                continue
+            bonus = 0.0
+            if wanted and wanted.intersection(chunk.organisations):
+                bonus += ORGANISATION_BOOST / (RRF_K + 1)
+            if plan.wants_examples and chunk.kind in ("case_study", "best_practice") and chunk.organisations:
+                bonus += EXAMPLE_BOOST / (RRF_K + 1)
+            results.append(Candidate(chunk, score + bonus, similarity.get(cid), dense_rank.get(cid), lexical_rank.get(cid)))
+        results.sort(key=lambda candidate: candidate.fused, reverse=True)
+        return results
+
+    def retrieve(
+        self, plan: QueryPlan, filters: Filters, k: int, query_vector: np.ndarray | None = None
+    ) -> list[RetrievedChunk]:
+        if query_vector is None:
+            query_vector = self.embedder.embed_query(plan.search_text or plan.question)
+        candidates = self.candidates_for(plan, filters, query_vector)
+        if not candidates:
+            return []
+        vectors = self.store.embeddings([candidate.chunk.chunk_id for candidate in candidates[: k * 4]])
+        chosen = diversify(candidates[: k * 4], vectors, k, spread_organisations=plan.wants_examples)
+        return [
+            RetrievedChunk(
+                chunk=candidate.chunk,
+                score=round(candidate.fused, 6),
+                dense_similarity=candidate.dense_similarity,
+                dense_rank=candidate.dense_rank,
+                lexical_rank=candidate.lexical_rank,
+            )
+            for candidate in chosen
+        ]
+
+
+
+def diversify(
+    candidates: Sequence[Candidate], vectors: dict[str, np.ndarray], k: int, spread_organisations: bool = False
+) -> list[Candidate]:
+    """Maximal marginal relevance over the fused list, skipping near-duplicates.
+
+    MMR(d) = lambda * rel(d) - (1 - lambda) * max_{s in selected} cos(d, s), with rel the fused score scaled
+    to [0, 1]. When ``spread_organisations`` is set, a second passage about an organisation already chosen is
+    taken only when no passage about a new organisation is left.
+    """
+    if not candidates:
+        return []
+    top = candidates[0].fused or 1.0
+    remaining = list(candidates)
+    selected: list[Candidate] = []
+    covered: set[str] = set()
+    while remaining and len(selected) < k:
+        best: Candidate | None = None
+        best_score = -1e9
+        for candidate in remaining:
+            relevance = candidate.fused / top
+            redundancy = max(
+                (_cosine(vectors, candidate.chunk.chunk_id, chosen.chunk.chunk_id) for chosen in selected),
+                default=0.0,
+            )
+            if redundancy >= NEAR_DUPLICATE:
+                continue
+            score = MMR_LAMBDA * relevance - (1 - MMR_LAMBDA) * redundancy
+            if spread_organisations and candidate.chunk.organisations and covered.issuperset(candidate.chunk.organisations):
+                score -= 0.5
+            if score > best_score:
+                best, best_score = candidate, score
+        if best is None:
+            break
+        selected.append(best)
+        covered.update(best.chunk.organisations)
+        remaining.remove(best)
+    return selected
+
+
+def _cosine(vectors: dict[str, np.ndarray], first: str, second: str) -> float:
+    a, b = vectors.get(first), vectors.get(second)
+    if a is None or b is None:
+        return 0.0
+    return float(np.dot(a, b))

@@ -1,0 +1,661 @@
+"""Turn files on disk into :class:`LoadedDocument` records: the first step of ingestion.
+
+Every format ends up as plain text with its line structure intact, because the splitter finds headings,
+lists and paragraphs from lines. Headings from Word and HTML are written as markdown ``#`` lines so that
+one splitter understands every format. PDF pages keep their 1-based numbers, as printed in a viewer, so
+citations can point a reader at the right page; other formats are one page with ``number=None``.
+
+Markdown and plain text are kept verbatim (only line endings are normalised): evaluation matches quotes
+from the documents against this text character for character.
+
+Anything that cannot be read raises :class:`UnreadableDocument` with a reason a user can act on; problems
+that still leave a usable document (one bad PDF page, a guessed text encoding) become ``warnings``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+import docx
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from pypdf import PdfReader
+from pypdf.errors import DependencyError
+
+from assistant.records import DocumentInfo, LoadedDocument, PageText
+
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".pdf", ".md", ".markdown", ".txt", ".docx", ".html", ".htm"})
+METADATA_FILE_NAME = "metadata.json"
+
+_FILE_FORMATS: dict[str, str] = {
+    ".pdf": "pdf",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".docx": "docx",
+    ".html": "html",
+    ".htm": "html",
+}
+_MAX_TITLE_CHARS = 150
+_TITLE_SEARCH_LINES = 20
+_MAX_REASON_CHARS = 120
+
+
+class UnreadableDocument(Exception):
+    """A file that cannot be ingested; ``reason`` is short and tells the user what to do about it."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        # Both values go to Exception so the error survives pickling (e.g. across worker processes).
+        super().__init__(path, reason)
+        self.path = path
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"{self.path.name}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class _Extraction:
+    """What a format reader found, before the title is chosen and the record is assembled."""
+
+    pages: tuple[PageText, ...]
+    warnings: tuple[str, ...] = ()
+    title_hint: str | None = None
+
+
+# --------------------------------------------------------------------------------------------- discovery
+
+
+def document_id(path: Path) -> str:
+    """A stable, URL- and filename-safe id from the file name, so re-ingesting a file replaces its chunks.
+
+    Accents are folded to ASCII; a name with no ASCII letters or digits gets a short hash of the name
+    instead, so two such files do not collide.
+    """
+    stem = Path(path.name).stem
+    folded = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+    if slug:
+        return slug
+    return "document-" + hashlib.sha256(path.name.encode("utf-8")).hexdigest()[:10]
+
+
+def discover_files(paths: Sequence[Path]) -> tuple[list[Path], list[UnreadableDocument]]:
+    """Expand files and folders into the supported files to ingest, and the problems to report.
+
+    Folders are walked recursively in sorted order so runs are reproducible. Hidden files and folders,
+    Office lock files (``~$report.docx``) and ``metadata.json`` are skipped silently: they are never
+    documents. A file reached twice (listed and inside a listed folder) is returned once.
+    """
+    found: list[Path] = []
+    problems: list[UnreadableDocument] = []
+    seen: set[Path] = set()
+    for path in paths:
+        if not path.exists():
+            problems.append(UnreadableDocument(path, "file not found"))
+            continue
+        candidates = _walk_folder(path) if path.is_dir() else [path]
+        for candidate in candidates:
+            if candidate.name == METADATA_FILE_NAME or candidate.resolve() in seen:
+                continue
+            seen.add(candidate.resolve())
+            if candidate.suffix.lower() in SUPPORTED_SUFFIXES:
+                found.append(candidate)
+            else:
+                problems.append(UnreadableDocument(candidate, _unsupported_reason(candidate)))
+    return found, problems
+
+
+def _walk_folder(folder: Path) -> list[Path]:
+    files: list[Path] = []
+    for root, dir_names, file_names in os.walk(folder):
+        dir_names[:] = sorted(name for name in dir_names if not _is_hidden(name))
+        files.extend(Path(root) / name for name in sorted(file_names) if not _is_hidden(name))
+    return files
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith((".", "~$"))
+
+
+def _unsupported_reason(path: Path) -> str:
+    kind = f"'{path.suffix.lower()}'" if path.suffix else "(no extension)"
+    return f"unsupported file type {kind} (supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})"
+
+
+# --------------------------------------------------------------------------------------------- metadata
+
+
+def read_corpus_metadata(folder: Path) -> dict[str, DocumentInfo]:
+    """Read the optional ``metadata.json`` catalogue in ``folder``: file name -> :class:`DocumentInfo`.
+
+    A missing file means no catalogue (an empty dict). A file that exists but is malformed raises
+    ``ValueError`` naming the file and the problem, rather than silently ingesting with guessed titles.
+    Each entry needs a ``title``; ``publisher``, ``year`` and ``kind`` are optional.
+    """
+    metadata_path = folder / METADATA_FILE_NAME
+    if not metadata_path.is_file():
+        return {}
+    try:
+        raw = json.loads(metadata_path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{metadata_path}: not UTF-8 text ({error.reason})") from error
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{metadata_path}: not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})"
+        ) from error
+    if not isinstance(raw, dict):
+        raise ValueError(f"{metadata_path}: expected an object mapping file names to their details")
+    return {name: _document_info_from_entry(metadata_path, name, entry) for name, entry in raw.items()}
+
+
+def _document_info_from_entry(metadata_path: Path, name: str, entry: object) -> DocumentInfo:
+    def invalid(problem: str) -> ValueError:
+        return ValueError(f"{metadata_path}: entry '{name}' {problem}")
+
+    if not isinstance(entry, dict):
+        raise invalid("must be an object with a title")
+    title = entry.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise invalid("needs a non-empty 'title'")
+    publisher = entry.get("publisher", "")
+    kind = entry.get("kind", "report")
+    if not isinstance(publisher, str) or not isinstance(kind, str):
+        raise invalid("has a 'publisher' or 'kind' that is not text")
+    return DocumentInfo(
+        title=title.strip(),
+        publisher=publisher.strip(),
+        year=_parse_year(entry.get("year"), invalid),
+        kind=kind.strip() or "report",
+    )
+
+
+def _parse_year(value: object, invalid: Callable[[str], ValueError]) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise invalid(f"has a 'year' that is not a number: {value!r}")
+
+
+# --------------------------------------------------------------------------------------------- loading
+
+
+def load_document(path: Path, info: DocumentInfo | None = None) -> LoadedDocument:
+    """Read one file into text pages; raise :class:`UnreadableDocument` if nothing usable comes out.
+
+    The title is ``info.title`` when a catalogue gives one, else the file's own title metadata when it
+    looks like a real title, else the first heading or short first line, else the file name made readable.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnreadableDocument(path, _unsupported_reason(path))
+    raw = _read_bytes(path)
+    if not raw.strip():
+        raise UnreadableDocument(path, "empty file")
+    extraction = _READERS[suffix](path, raw)
+    if not any(page.text.strip() for page in extraction.pages):
+        raise UnreadableDocument(path, "empty file")
+    title = info.title if info is not None else _choose_title(path, extraction)
+    return LoadedDocument(
+        path=path,
+        doc_id=document_id(path),
+        info=info if info is not None else DocumentInfo(title=title),
+        pages=extraction.pages,
+        content_hash=hashlib.sha256(raw).hexdigest(),
+        file_format=_FILE_FORMATS[suffix],
+        warnings=extraction.warnings,
+    )
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as error:
+        raise UnreadableDocument(path, "file not found") from error
+    except IsADirectoryError as error:
+        raise UnreadableDocument(path, "is a folder, not a file") from error
+    except PermissionError as error:
+        raise UnreadableDocument(path, "permission denied: check the file's permissions") from error
+    except OSError as error:
+        raise UnreadableDocument(path, f"could not be read ({error.strerror or error})") from error
+
+
+# --------------------------------------------------------------------------------------------- titles
+
+
+def _choose_title(path: Path, extraction: _Extraction) -> str:
+    if extraction.title_hint and _is_sensible_title(extraction.title_hint):
+        return _clean_title(extraction.title_hint)
+    first_text = next((page.text for page in extraction.pages if page.text.strip()), "")
+    return _title_from_text(first_text) or _humanise_stem(path)
+
+
+def _is_sensible_title(candidate: str) -> bool:
+    """Reject the placeholders authoring tools write into title metadata ("Microsoft Word - x.docx")."""
+    title = _clean_title(candidate)
+    lowered = title.lower()
+    if not 3 <= len(title) <= _MAX_TITLE_CHARS or not any(char.isalpha() for char in title):
+        return False
+    if lowered in {"untitled", "title", "document", "presentation", "slide 1", "powerpoint presentation"}:
+        return False
+    if lowered.startswith(("microsoft word", "microsoft powerpoint", "untitled")):
+        return False
+    looks_like_file_name = re.search(r"\.(pdf|docx?|pptx?|indd|html?|txt|md)$", lowered) is not None
+    looks_like_slug = " " not in title and "_" in title
+    return not (looks_like_file_name or looks_like_slug)
+
+
+def _clean_title(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _title_from_text(text: str) -> str | None:
+    """The first markdown heading near the top, else the first non-empty line if it is short enough."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()][:_TITLE_SEARCH_LINES]
+    for line in lines:
+        heading = re.match(r"#{1,6}\s+(.+?)\s*#*$", line)
+        if heading:
+            return _clean_title(heading.group(1))
+    if lines and len(lines[0]) <= _MAX_TITLE_CHARS and any(char.isalpha() for char in lines[0]):
+        return _clean_title(lines[0].lstrip("#"))
+    return None
+
+
+def _humanise_stem(path: Path) -> str:
+    words = re.sub(r"[_\-.]+", " ", Path(path.name).stem).split()
+    if not words:
+        return path.name
+    title = " ".join(words)
+    return title[0].upper() + title[1:]
+
+
+# --------------------------------------------------------------------------------------------- text
+
+
+def _read_text_file(path: Path, raw: bytes) -> _Extraction:
+    text, notes = _decode_text(path, raw)
+    return _Extraction(pages=(PageText(number=None, text=_normalise_line_endings(text)),), warnings=notes)
+
+
+def _decode_text(path: Path, raw: bytes) -> tuple[str, tuple[str, ...]]:
+    """UTF-8 (BOM or not), UTF-16 when it carries a BOM, else Windows-1252 with a warning.
+
+    Windows-1252 is the fallback because text exported from older Office tools on NHS laptops is almost
+    always in it, and it can decode nearly any byte, so the user gets text plus a warning to check it.
+    """
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16"), ()
+        except UnicodeDecodeError as error:
+            raise UnreadableDocument(path, "damaged UTF-16 text: save it again as UTF-8") from error
+    if b"\x00" in raw:
+        raise UnreadableDocument(path, "binary file, not text")
+    try:
+        return raw.decode("utf-8-sig"), ()
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace"), ("not UTF-8; read as Windows-1252",)
+
+
+def _normalise_line_endings(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# --------------------------------------------------------------------------------------------- PDF
+
+_ENCRYPTED_REASON = "encrypted PDF: remove the password and ingest it again"
+_SCANNED_REASON = "no extractable text: it looks like a scanned PDF; run OCR on it first"
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
+_HYPHENATED_LINE_END = re.compile(r"([^\W\d_])[-\u00ad][ \t]*\n[ \t]*([^\W\d_])")
+_PAGE_NUMBER_LINE = re.compile(
+    r"(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:/|of)\s*\d{1,4})?", re.IGNORECASE
+)
+
+
+def _read_pdf(path: Path, raw: bytes) -> _Extraction:
+    """Read page by page so one bad page costs a warning, not the document.
+
+    pypdf reports the repairs it makes to damaged files through logging; those messages are captured and
+    summarised as one document warning instead of appearing in the user's terminal.
+    """
+    if b"%PDF-" not in raw[:1024]:
+        raise UnreadableDocument(path, "damaged or not a valid PDF (no PDF header)")
+    with _captured_pdf_diagnostics() as diagnostics:
+        try:
+            reader = PdfReader(io.BytesIO(raw))
+            _unlock(path, reader)
+            title_hint = _pdf_title(reader)
+            page_count = len(reader.pages)
+        except UnreadableDocument:
+            raise
+        except DependencyError as error:
+            raise UnreadableDocument(path, _ENCRYPTED_REASON) from error
+        # pypdf raises many exception types on malformed input (PdfReadError, ValueError, KeyError, ...).
+        except Exception as error:
+            raise UnreadableDocument(path, f"damaged or not a valid PDF ({_short_reason(error)})") from error
+        if page_count == 0:
+            raise UnreadableDocument(path, "damaged or not a valid PDF (it has no pages)")
+        pages, page_warnings, failures = _extract_pdf_pages(reader)
+    if not pages:
+        if failures == page_count:
+            raise UnreadableDocument(
+                path, "damaged or not a valid PDF (text extraction failed on every page)"
+            )
+        raise UnreadableDocument(path, _SCANNED_REASON)
+    notes = list(page_warnings)
+    if diagnostics:
+        notes.append(_summarise_diagnostics(diagnostics))
+    return _Extraction(pages=tuple(pages), warnings=tuple(notes), title_hint=title_hint)
+
+
+def _unlock(path: Path, reader: PdfReader) -> None:
+    """Open PDFs "encrypted" with an empty user password (common for copy-protected reports)."""
+    if not reader.is_encrypted:
+        return
+    if not reader.decrypt(""):
+        raise UnreadableDocument(path, _ENCRYPTED_REASON)
+
+
+def _pdf_title(reader: PdfReader) -> str | None:
+    try:
+        metadata = reader.metadata
+        title = metadata.title if metadata is not None else None
+    except Exception:  # A broken info dictionary is no reason to reject readable pages.
+        return None
+    return str(title) if title else None
+
+
+def _extract_pdf_pages(reader: PdfReader) -> tuple[list[PageText], list[str], int]:
+    pages: list[PageText] = []
+    notes: list[str] = []
+    blank: list[int] = []
+    failures = 0
+    for number, page in enumerate(reader.pages, start=1):
+        try:
+            text = _clean_pdf_text(page.extract_text() or "")
+        except Exception:  # pypdf can fail on one page's content stream and still read the others.
+            failures += 1
+            notes.append(f"page {number}: could not extract text")
+            continue
+        if text.strip():
+            pages.append(PageText(number=number, text=text))
+        else:
+            blank.append(number)
+    if pages and blank:
+        listed = ", ".join(str(number) for number in blank)
+        notes.append(f"no text on page(s) {listed}: images only? run OCR if they matter")
+    return pages, notes, failures
+
+
+def _clean_pdf_text(text: str) -> str:
+    """Undo PDF layout artefacts while keeping the line breaks the splitter relies on."""
+    text = _normalise_line_endings(text).translate(_LIGATURES)
+    text = _CONTROL_CHARS.sub("", text)
+    text = _HYPHENATED_LINE_END.sub(_join_hyphenated_word, text).replace("\u00ad", "")
+    lines = [line.rstrip() for line in text.split("\n")]
+    lines = _drop_page_number_lines(lines)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+
+
+def _join_hyphenated_word(match: re.Match[str]) -> str:
+    """Join "innova-/tion" but keep "NHS-/England": only a lowercase continuation is a split word."""
+    if match.group(2).islower():
+        return match.group(1) + match.group(2)
+    return match.group(0)
+
+
+def _drop_page_number_lines(lines: list[str]) -> list[str]:
+    """Drop page-number-only lines at the top or bottom of a page.
+
+    Only the first and last non-empty lines are checked: a bare number inside the page is more likely a
+    table cell or statistic than a page number.
+    """
+    filled = [index for index, line in enumerate(lines) if line.strip()]
+    edges = {filled[0], filled[-1]} if filled else set()
+    return [
+        line
+        for index, line in enumerate(lines)
+        if not (index in edges and _PAGE_NUMBER_LINE.fullmatch(line.strip()))
+    ]
+
+
+@contextmanager
+def _captured_pdf_diagnostics() -> Iterator[list[str]]:
+    """Collect pypdf's log records (its channel for "damaged file, repaired") away from the terminal.
+
+    This swaps process-wide logging state for the duration, so PDFs are meant to be loaded one at a time.
+    """
+    messages: list[str] = []
+
+    class _Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    logger = logging.getLogger("pypdf")
+    handler = _Collect(level=logging.WARNING)
+    previous_propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = previous_propagate
+
+
+def _summarise_diagnostics(messages: list[str]) -> str:
+    distinct = list(dict.fromkeys(message.strip() for message in messages if message.strip()))
+    if not distinct:
+        return "the PDF parser repaired problems in this file; check the text"
+    extra = f" (+{len(distinct) - 1} more)" if len(distinct) > 1 else ""
+    return f"the PDF parser repaired problems in this file: {_short_text(distinct[0])}{extra}"
+
+
+def _short_reason(error: BaseException) -> str:
+    return _short_text(str(error)) or type(error).__name__
+
+
+def _short_text(text: str) -> str:
+    first_line = text.strip().splitlines()[0] if text.strip() else ""
+    if len(first_line) <= _MAX_REASON_CHARS:
+        return first_line
+    return first_line[: _MAX_REASON_CHARS - 1].rstrip() + "…"
+
+
+# --------------------------------------------------------------------------------------------- DOCX
+
+_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_MAX_MARKDOWN_HEADING = 6
+
+
+def _read_docx(path: Path, raw: bytes) -> _Extraction:
+    """Paragraphs and tables in document order, headings as markdown, a blank line between blocks."""
+    if raw.startswith(_OLE_SIGNATURE):
+        raise UnreadableDocument(path, "old Word .doc format (or password-protected): save it as .docx")
+    try:
+        document = docx.Document(io.BytesIO(raw))
+        blocks = [_docx_block_text(block) for block in document.iter_inner_content()]
+        title_hint = document.core_properties.title
+    # Besides BadZipFile and PackageNotFoundError, a zip with missing or malformed parts raises KeyError,
+    # ValueError or lxml errors; all mean the same thing to the user.
+    except Exception as error:
+        reason = f"damaged or not a Word .docx file ({_short_reason(error)})"
+        raise UnreadableDocument(path, reason) from error
+    text = "\n\n".join(block for block in blocks if block)
+    return _Extraction(pages=(PageText(number=None, text=text),), title_hint=title_hint or None)
+
+
+def _docx_block_text(block: Paragraph | Table) -> str:
+    if isinstance(block, Table):
+        return _docx_table_text(block)
+    return _docx_paragraph_text(block)
+
+
+def _docx_paragraph_text(paragraph: Paragraph) -> str:
+    text = paragraph.text.strip()
+    if not text:
+        return ""
+    style_name = (paragraph.style.name if paragraph.style is not None else "") or ""
+    level = _heading_level(style_name)
+    if level:
+        return "#" * level + " " + _clean_title(text)
+    if style_name.startswith("List"):
+        return "- " + text
+    return text
+
+
+def _heading_level(style_name: str) -> int:
+    """Markdown level for Word's "Title" and "Heading N" styles (capped at 6, markdown's deepest); else 0."""
+    if style_name == "Title":
+        return 1
+    match = re.fullmatch(r"Heading (\d)", style_name)
+    return min(int(match.group(1)), _MAX_MARKDOWN_HEADING) if match else 0
+
+
+def _docx_table_text(table: Table) -> str:
+    rows: list[str] = []
+    for row in table.rows:
+        cells: list[str] = []
+        previous = None
+        for cell in row.cells:
+            # A merged cell is returned once per grid column it spans; keep it once.
+            if previous is not None and cell._tc is previous:
+                continue
+            previous = cell._tc
+            cells.append(re.sub(r"\s+", " ", cell.text).strip())
+        if any(cells):
+            rows.append(" | ".join(cells))
+    return "\n".join(rows)
+
+
+# --------------------------------------------------------------------------------------------- HTML
+
+
+def _read_html(path: Path, raw: bytes) -> _Extraction:
+    markup, notes = _decode_text(path, raw)
+    parser = _HtmlTextExtractor()
+    parser.feed(markup)
+    parser.close()
+    page = PageText(number=None, text=parser.text())
+    return _Extraction(pages=(page,), warnings=notes, title_hint=parser.title or None)
+
+
+class _HtmlTextExtractor(HTMLParser):
+    """Visible text with headings as markdown lines; navigation, scripts and page chrome are dropped.
+
+    Paragraphs and headings are separated by a blank line and smaller blocks by a line break, matching
+    what the markdown and Word readers produce. Breaks are requested rather than written, so nested
+    blocks (``<div><p>``) give one break, not a stack of empty lines. Whitespace collapses, as in a browser.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self._parts: list[str] = []
+        self._pending_newlines = 0
+        self._skip_depth = 0
+        self._title_parts: list[str] | None = None
+        self._title = ""
+        self._cells_in_row = 0
+
+    @property
+    def title(self) -> str:
+        """The document's ``<title>`` (the first one: SVG images carry their own)."""
+        return self._title
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title" and not self._title:
+            self._title_parts = []
+        if tag in _HTML_SKIPPED:
+            self._skip_depth += 1
+        if self._skip_depth:
+            return
+        heading = re.fullmatch(r"h([1-6])", tag)
+        if heading:
+            self._request_break(2)
+            self._write("#" * int(heading.group(1)) + " ")
+        elif tag == "li":
+            self._request_break(1)
+            self._write("- ")
+        elif tag in {"td", "th"}:
+            if self._cells_in_row:
+                self._write(" | ")
+            self._cells_in_row += 1
+        elif tag == "tr":
+            self._request_break(1)
+            self._cells_in_row = 0
+        else:
+            self._request_break(_html_break_after(tag))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title" and self._title_parts is not None:
+            self._title = _clean_title("".join(self._title_parts))
+            self._title_parts = None
+        if tag in _HTML_SKIPPED:
+            self._skip_depth = max(0, self._skip_depth - 1)
+        elif not self._skip_depth:
+            self._request_break(_html_break_after(tag))
+
+    def handle_data(self, data: str) -> None:
+        if self._title_parts is not None:
+            self._title_parts.append(data)
+        if self._skip_depth:
+            return
+        collapsed = re.sub(r"\s+", " ", data)
+        if collapsed.strip():
+            self._write(collapsed)
+        elif collapsed and self._parts and not self._pending_newlines:
+            self._parts.append(" ")
+
+    def text(self) -> str:
+        lines = (re.sub(r" +", " ", line).strip() for line in "".join(self._parts).split("\n"))
+        kept = [line for line in lines if not re.fullmatch(r"[-#]+", line)]
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
+
+    def _request_break(self, newlines: int) -> None:
+        self._pending_newlines = max(self._pending_newlines, newlines)
+
+    def _write(self, text: str) -> None:
+        if self._pending_newlines and self._parts:
+            self._parts.append("\n" * self._pending_newlines)
+        self._pending_newlines = 0
+        self._parts.append(text)
+
+
+_HTML_SKIPPED = frozenset(
+    {"script", "style", "nav", "header", "footer", "noscript", "template", "head", "svg"}
+)
+_HTML_PARAGRAPHS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote"})
+_HTML_LINES = frozenset({"div", "br", "tr", "li", "section", "article", "dd", "dt", "pre", "hr"})
+
+
+def _html_break_after(tag: str) -> int:
+    """Newlines a block element puts around itself: 2 for a paragraph, 1 for a line, 0 inline."""
+    if tag in _HTML_PARAGRAPHS:
+        return 2
+    return 1 if tag in _HTML_LINES else 0
+
+
+_READERS: dict[str, Callable[[Path, bytes], _Extraction]] = {
+    ".pdf": _read_pdf,
+    ".md": _read_text_file,
+    ".markdown": _read_text_file,
+    ".txt": _read_text_file,
+    ".docx": _read_docx,
+    ".html": _read_html,
+    ".htm": _read_html,
+}

@@ -1,0 +1,397 @@
+"""Structure-aware splitting: sections, case studies and lists stay together; every chunk knows where it sits.
+
+Learning reports are mostly exported slide decks. Their structure survives as layout, not markup: a slide is
+a run of text between wide gaps (or a PDF page), its first line is the slide title, and short unpunctuated
+lines inside it are sub-headings ("Best practice approaches", "Case Study: ..."). We recover that outline,
+then pack consecutive passages of one slide into chunks that fit the embedder (all-MiniLM-L6-v2 reads 256
+tokens and silently drops the rest). A case study is kept whole where it fits and is never mixed with other
+text, so "which trusts ..." questions retrieve one organisation's story per chunk.
+
+Chunk text is copied verbatim from the document (blocks re-joined with a blank line): quotes checked by the
+evals and the cited sentence shown to users must be findable in it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from assistant.records import Chunk, ChunkKind, LoadedDocument
+from ingest.organisations import OrganisationIndex
+
+TokenCounter = Callable[[str], int]
+
+MAX_CHUNK_TOKENS = 190
+MAX_CASE_STUDY_TOKENS = 400
+MIN_CHUNK_TOKENS = 40
+
+_SLIDE_GAP = re.compile(r"\n[ \t\u00a0]*\n[ \t\u00a0]*\n[ \t\u00a0]*\n\s*")
+_BLOCK_GAP = re.compile(r"\n[ \t\u00a0]*\n\s*")
+_TOC_LINE = re.compile(r"^\s*(?:<u>)?(.+?)(?:</u>)?\s*\t+\s*(\d{1,4})\s*$")
+_TOC_ENTRY = re.compile(r"[A-Za-z][^\t\n]{0,80}\t+\d{1,4}(?=\t|\n|$)")
+_MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_CASE_STUDY = re.compile(r"^case stud(?:y|ies)\s*[:\-–]\s*(.+)$", re.IGNORECASE)
+_BEST_PRACTICE = re.compile(r"^(?:best|good|promising) practice", re.IGNORECASE)
+_RECOMMENDATIONS = re.compile(r"^recommendations?\b", re.IGNORECASE)
+_KEY_FINDING = re.compile(r"^key findings?\b", re.IGNORECASE)
+_SLIDE_TITLE = re.compile(r"^(?:key (?:theme|finding)s?\b|executive summary\b)", re.IGNORECASE)
+_STATISTIC = re.compile(r"\b\d+(?:\.\d+)?\s?%|\(n\s?=\s?\d+\)|\b\d+\s+(?:of\s+(?:the\s+)?\d+\s+)?Sites?\b")
+_TRAILING_FUNCTION_WORDS = {"and", "or", "of", "the", "to", "as", "with", "for", "a", "an", "in", "on", "by", "that"}
+_QUOTE_OPEN = ("“", '"', "‘")
+_SENTENCE_END = re.compile(r"(?<=[.!?”])\s+(?=[A-Z“\"(])")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•●▪]|\d{1,2}[.)])\s+")
+_WORD = re.compile(r"\w+|[^\w\s]")
+
+
+def estimate_tokens(text: str) -> int:
+    """WordPiece-like count without loading a tokenizer: MiniLM splits ~1.2 pieces per word on this prose."""
+    return int(len(_WORD.findall(text)) * 1.15) + 1
+
+
+@dataclass
+class _Block:
+    text: str
+    page: int | None
+    slide: int
+    heading_level: int = 0
+
+
+@dataclass
+class _Unit:
+    """A heading and the body under it, within one slide: the smallest thing we never split needlessly."""
+
+    path: tuple[str, ...]
+    heading: str | None
+    blocks: list[_Block] = field(default_factory=list)
+    kind: ChunkKind = "text"
+    case_study_title: str | None = None
+    heading_as_written: str | None = None
+
+    @property
+    def page(self) -> int | None:
+        pages = [block.page for block in self.blocks if block.page is not None]
+        return pages[0] if pages else None
+
+
+def split_document(
+    document: LoadedDocument,
+    organisations: OrganisationIndex,
+    count_tokens: TokenCounter = estimate_tokens,
+) -> list[Chunk]:
+    """Split a loaded document into chunks with section path, page, kind and organisations."""
+    blocks = _blocks(document)
+    top_level = _table_of_contents(blocks)
+    units = _units(blocks, top_level)
+    chunks: list[Chunk] = []
+    for position, (unit_group, text) in enumerate(_pack(units, count_tokens)):
+        chunks.append(_make_chunk(document, unit_group, text, position, organisations))
+    return chunks
+
+
+def _blocks(document: LoadedDocument) -> list[_Block]:
+    """Paragraph-like blocks, each with its page and slide; a PDF page is treated as a slide."""
+    blocks: list[_Block] = []
+    slide = 0
+    for page in document.pages:
+        text = page.text.replace("\r\n", "\n")
+        slides = [text] if page.number is not None else _SLIDE_GAP.split(text)
+        for slide_text in slides:
+            slide += 1
+            for raw in _BLOCK_GAP.split(slide_text):
+                for piece in _split_dense_block(raw) if page.number is not None else [raw]:
+                    cleaned = piece.strip()
+                    if cleaned and not _is_noise(cleaned):
+                        blocks.append(_Block(cleaned, page.number, slide))
+    return blocks
+
+
+def _split_dense_block(raw: str) -> list[str]:
+    """PDF text has single newlines only: start a new block after a sentence end, before a heading or list."""
+    lines = [line.rstrip() for line in raw.split("\n") if line.strip()]
+    pieces: list[list[str]] = []
+    for index, line in enumerate(lines):
+        previous = lines[index - 1] if index else ""
+        next_line = lines[index + 1] if index + 1 < len(lines) else ""
+        starts_new = (
+            not pieces
+            or previous.rstrip().endswith((".", ":", "!", "?", "”"))
+            or (_looks_like_heading(line) and bool(next_line) and not _looks_like_heading(previous))
+            or _looks_like_heading(previous)
+        )
+        if starts_new:
+            pieces.append([line])
+        else:
+            pieces[-1].append(line)
+    return ["\n".join(piece) for piece in pieces]
+
+
+def _is_noise(text: str) -> bool:
+    return bool(re.fullmatch(r"[\d\s/|·•-]*", text))
+
+
+def _looks_like_heading(text: str) -> bool:
+    line = text.strip()
+    if not line or "\n" in line or "\t" in line or len(line) > 110:
+        return False
+    if _MARKDOWN_HEADING.match(line):
+        return True
+    if _LIST_ITEM.match(line) or line.startswith((*_QUOTE_OPEN, "<", "|", "(", "[")):
+        return False
+    if line.endswith((".", ",", ";", ":", "?", "!", "”", '"', ")", "’")) and not _CASE_STUDY.match(line):
+        return False
+    words = line.split()
+    if len(words) > 16 or words[-1].lower() in _TRAILING_FUNCTION_WORDS:
+        return False
+    return line[0].isupper() or line[0].isdigit()
+
+
+def _normalise_heading(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower().replace("&", " and ")).strip()
+
+
+def _table_of_contents(blocks: list[_Block]) -> set[str]:
+    """Top-level section names from a contents page ("Vision and strategy<TAB>49"), normalised."""
+    names: set[str] = set()
+    for block in blocks[:12]:
+        for line in block.text.split("\n"):
+            for cell in re.split(r"\t(?=\D)", line):
+                match = _TOC_LINE.match(cell)
+                if match:
+                    names.add(_normalise_heading(re.sub(r"</?u>", "", match.group(1))))
+    return names if len(names) >= 3 else set()
+
+
+def _units(blocks: list[_Block], top_level: set[str]) -> list[_Unit]:
+    """Walk the blocks keeping an outline: level 1 (report section), 2 (slide title), 3 (sub-heading).
+
+    Without a contents page, slide titles are level 1. A heading directly followed by another heading is
+    merged with it ("Key theme 1: Ensuring strategy is needs-led"), since slides put a label above a title.
+    """
+    units: list[_Unit] = []
+    outline: list[str] = ["", "", ""]
+    current_slide = -1
+    pending: tuple[str, int] | None = None
+    best_practice = False
+    strong_container = False
+    case_study: str | None = None
+    contents_seen = False
+    as_written: dict[str, str] = {}
+
+    for index, block in enumerate(blocks):
+        new_slide = block.slide != current_slide
+        if new_slide:
+            current_slide = block.slide
+            case_study = None
+            best_practice = False
+            strong_container = False
+        if not contents_seen and _is_table_of_contents(block):
+            contents_seen = True
+            continue
+        following = blocks[index + 1].text if index + 1 < len(blocks) else ""
+        is_heading = _looks_like_heading(block.text) and not following[:1].islower()
+        if is_heading and pending is not None and pending[1] == 3 and not _is_marker(pending[0]):
+            is_heading = False
+        if is_heading:
+            heading, level = _heading_level(block.text, new_slide, top_level)
+            if level == 1 and _normalise_heading(heading) == _normalise_heading(outline[0]):
+                pending = None
+                continue
+            if level == 3 and not (strong_container or (pending is not None and _is_marker(pending[0]))):
+                level = 2
+            written = block.text
+            if pending is not None and pending[1] == 2 and level >= 2 and not _is_marker(pending[0]):
+                if not _CASE_STUDY.match(heading):
+                    written = f"{as_written.get(pending[0], pending[0])}\n\n{block.text}"
+                    heading, level = f"{pending[0]}: {heading}", 2
+            as_written[heading] = written
+            if level <= 2:
+                strong_container = bool(_SLIDE_TITLE.match(heading))
+            _set_outline(outline, level, heading)
+            pending = (heading, level) if heading.count(": ") == 0 or level == 3 else (heading, 0)
+            match = _CASE_STUDY.match(heading)
+            case_study = match.group(1).strip() if match else None
+            if _BEST_PRACTICE.match(heading):
+                best_practice = True
+            elif level <= 2:
+                best_practice = False
+            continue
+        pending = None
+        path = tuple(part for part in outline if part)
+        kind = _kind_for(block, path, case_study, best_practice)
+        heading_text = outline[2] or outline[1] or None
+        last = units[-1] if units else None
+        if last is not None and last.path == path and last.kind == kind and last.blocks[-1].slide == block.slide:
+            last.blocks.append(block)
+        else:
+            written = as_written.get(heading_text) if heading_text else None
+            units.append(_Unit(path, heading_text, [block], kind, case_study, written))
+    return units
+
+
+def _heading_level(text: str, new_slide: bool, top_level: set[str]) -> tuple[str, int]:
+    markdown = _MARKDOWN_HEADING.match(text)
+    if markdown:
+        return markdown.group(2), min(len(markdown.group(1)), 3)
+    heading = _strip_markup(text)
+    if top_level and new_slide and _normalise_heading(heading) in top_level:
+        return heading, 1
+    if new_slide or _SLIDE_TITLE.match(heading):
+        return heading, 2 if top_level else 1
+    return heading, 3
+
+
+def _is_marker(heading: str) -> bool:
+    return bool(_BEST_PRACTICE.match(heading) or _RECOMMENDATIONS.match(heading))
+
+
+def _set_outline(outline: list[str], level: int, heading: str) -> None:
+    outline[level - 1] = heading
+    for deeper in range(level, len(outline)):
+        outline[deeper] = ""
+
+
+def _is_table_of_contents(block: _Block) -> bool:
+    """A contents page: at least three "Title<TAB>page" entries in one block."""
+    return len(_TOC_ENTRY.findall(block.text)) >= 3
+
+
+def _strip_markup(text: str) -> str:
+    text = re.sub(r"</?u>|\*\*|__", "", text)
+    return re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text).strip()
+
+
+def _kind_for(block: _Block, path: tuple[str, ...], case_study: str | None, best_practice: bool) -> ChunkKind:
+    text = block.text
+    if case_study:
+        return "case_study"
+    if best_practice:
+        return "best_practice"
+    if _RECOMMENDATIONS.match(text) or any(_RECOMMENDATIONS.match(part) for part in path[-1:]):
+        return "recommendation"
+    if any(_KEY_FINDING.match(part) for part in path):
+        return "key_finding"
+    if text.startswith(_QUOTE_OPEN) and len(text) < 600:
+        return "quote"
+    if _STATISTIC.search(text):
+        return "statistic"
+    return "text"
+
+
+def _pack(units: list[_Unit], count_tokens: TokenCounter) -> Iterator[tuple[list[_Unit], str]]:
+    """Group consecutive units of one slide into chunks within the token budget; split oversized units."""
+    group: list[_Unit] = []
+    group_tokens = 0
+    for unit in units:
+        text = _unit_text(unit)
+        tokens = count_tokens(text)
+        budget = MAX_CASE_STUDY_TOKENS if unit.kind == "case_study" else MAX_CHUNK_TOKENS
+        if tokens > budget:
+            if group:
+                yield group, _group_text(group)
+                group, group_tokens = [], 0
+            for piece in _split_text(text, MAX_CHUNK_TOKENS, count_tokens):
+                yield [unit], piece
+            continue
+        compatible = (
+            group
+            and unit.kind != "case_study"
+            and group[-1].kind != "case_study"
+            and group[-1].blocks[-1].slide == unit.blocks[0].slide
+            and group[-1].path[:2] == unit.path[:2]
+            and group_tokens + tokens <= MAX_CHUNK_TOKENS
+        )
+        if group and not compatible and not (group_tokens < MIN_CHUNK_TOKENS and _same_slide(group, unit)):
+            yield group, _group_text(group)
+            group, group_tokens = [], 0
+        group.append(unit)
+        group_tokens += tokens
+    if group:
+        yield group, _group_text(group)
+
+
+def _same_slide(group: list[_Unit], unit: _Unit) -> bool:
+    return group[-1].blocks[-1].slide == unit.blocks[0].slide and unit.kind != "case_study"
+
+
+def _unit_text(unit: _Unit) -> str:
+    body = "\n\n".join(block.text for block in unit.blocks)
+    heading = unit.heading_as_written or unit.heading
+    if unit.heading and unit.kind == "case_study":
+        return f"{heading}\n\n{body}" if unit.case_study_title else body
+    if unit.heading and unit.path and unit.path[-1] == unit.heading and len(unit.path) >= 2:
+        return f"{heading}\n\n{body}"
+    return body
+
+
+def _group_text(group: list[_Unit]) -> str:
+    return "\n\n".join(_unit_text(unit) for unit in group)
+
+
+def _split_text(text: str, budget: int, count_tokens: TokenCounter) -> list[str]:
+    """Split an oversized passage at block, then list-item, then sentence boundaries."""
+    pieces: list[str] = []
+    current = ""
+    for part in _atoms(text, budget, count_tokens):
+        candidate = f"{current}\n\n{part}" if current else part
+        if current and count_tokens(candidate) > budget:
+            pieces.append(current)
+            current = part
+        else:
+            current = candidate
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _atoms(text: str, budget: int, count_tokens: TokenCounter) -> Iterator[str]:
+    for block in _BLOCK_GAP.split(text):
+        if count_tokens(block) <= budget:
+            yield block
+            continue
+        lines = block.split("\n")
+        if len(lines) > 1 and all(count_tokens(line) <= budget for line in lines):
+            yield from lines
+            continue
+        for sentence in _SENTENCE_END.split(block):
+            yield sentence
+
+
+def _make_chunk(
+    document: LoadedDocument, group: list[_Unit], text: str, position: int, organisations: OrganisationIndex
+) -> Chunk:
+    first = group[0]
+    if len(group) == 1:
+        path = first.path
+    else:
+        path = first.path[:2] if len(first.path) >= 2 else first.path
+    kinds = [unit.kind for unit in group]
+    kind: ChunkKind = first.kind if len(set(kinds)) == 1 else _dominant_kind(kinds)
+    context = " > ".join(path)
+    found = organisations.find(text)
+    if first.case_study_title:
+        found = tuple(dict.fromkeys((*organisations.find(first.case_study_title), *found)))
+    prefix = f"{document.info.title}. {context}." if context else f"{document.info.title}."
+    embed_text = f"{prefix}\n{text}"
+    digest = hashlib.sha256(f"{document.doc_id}\n{context}\n{text}".encode()).hexdigest()[:16]
+    return Chunk(
+        chunk_id=f"{document.doc_id}:{position:04d}:{digest}",
+        doc_id=document.doc_id,
+        doc_title=document.info.title,
+        text=text,
+        embed_text=embed_text,
+        section_path=path,
+        page=first.page,
+        kind=kind,
+        organisations=found,
+        position=position,
+        case_study_title=first.case_study_title,
+    )
+
+
+def _dominant_kind(kinds: list[ChunkKind]) -> ChunkKind:
+    for preferred in ("best_practice", "recommendation", "key_finding", "statistic"):
+        if preferred in kinds:
+            return preferred  # type: ignore[return-value]
+    return kinds[0]

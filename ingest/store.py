@@ -1,0 +1,435 @@
+"""The index: a SQLite catalog (chunks, documents, FTS5 lexical index) beside a Chroma collection of vectors.
+
+The catalog is the source of truth and is changed in one transaction per document, so an interrupted ingest
+leaves either the old or the new version of a file, never half of each. Chroma holds only vectors keyed by
+chunk id; vectors are written before the catalog commits and stale ones removed after, and any vector whose
+id the catalog does not know is ignored at query time and swept on the next ingest. Chunk ids hash their
+text, so an unchanged passage keeps its id and is never embedded twice.
+
+FTS5 is the lexical side of hybrid retrieval: an inverted index with BM25 ranking that updates incrementally
+and scales to thousands of reports without a per-query scan.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.config import Settings
+from assistant.records import Chunk, ChunkKind, Filters, LoadedDocument
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    title TEXT NOT NULL,
+    publisher TEXT NOT NULL DEFAULT '',
+    year INTEGER,
+    kind TEXT NOT NULL DEFAULT 'report',
+    file_format TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    pages INTEGER,
+    ingested_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    doc_title TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    embed_text TEXT NOT NULL,
+    section_path TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    page INTEGER,
+    kind TEXT NOT NULL,
+    organisations TEXT NOT NULL,
+    case_study_title TEXT
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, position);
+CREATE TABLE IF NOT EXISTS chunk_organisations (
+    chunk_id TEXT NOT NULL REFERENCES chunks(chunk_id) ON DELETE CASCADE,
+    organisation TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunk_organisations_org ON chunk_organisations(organisation);
+CREATE INDEX IF NOT EXISTS chunk_organisations_chunk ON chunk_organisations(chunk_id);
+CREATE TABLE IF NOT EXISTS organisation_aliases (
+    alias_key TEXT PRIMARY KEY,
+    canonical TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    chunk_id UNINDEXED, text, context, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+"""
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A document as the index knows it, for the corpus view and incremental ingest."""
+
+    doc_id: str
+    path: str
+    title: str
+    publisher: str
+    year: int | None
+    kind: str
+    file_format: str
+    content_hash: str
+    pages: int | None
+    ingested_at: float
+    chunk_count: int
+    case_study_count: int
+
+
+class ChunkStore:
+    """Read and write access to the index. One instance per process; not shared across threads for writes."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(settings.catalog_db, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+        self._collection = _open_collection(settings)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # ---- reading -------------------------------------------------------------------------------------
+
+    def documents(self) -> list[StoredDocument]:
+        rows = self._db.execute(
+            """SELECT d.doc_id, d.path, d.title, d.publisher, d.year, d.kind, d.file_format, d.content_hash,
+                      d.pages, d.ingested_at,
+                      (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.doc_id),
+                      (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.doc_id AND c.kind = 'case_study')
+               FROM documents d ORDER BY d.title"""
+        ).fetchall()
+        return [StoredDocument(*row) for row in rows]
+
+    def document_hash(self, doc_id: str) -> str | None:
+        row = self._db.execute("SELECT content_hash FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def chunk_count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
+    def get_chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
+        found: dict[str, Chunk] = {}
+        for batch in _batches(list(chunk_ids), 500):
+            marks = ",".join("?" * len(batch))
+            rows = self._db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks c WHERE chunk_id IN ({marks})", batch)
+            for row in rows:
+                chunk = _chunk_from_row(row)
+                found[chunk.chunk_id] = chunk
+        return found
+
+    def chunks(self, filters: Filters = Filters()) -> list[Chunk]:
+        """All chunks matching the filters, in document order (for the case-study finder and the baseline)."""
+        where, params = _sql_filter(filters)
+        rows = self._db.execute(
+            f"SELECT {_CHUNK_COLUMNS} FROM chunks c WHERE {where} ORDER BY c.doc_id, c.position", params
+        )
+        return [_chunk_from_row(row) for row in rows]
+
+    def organisations(self) -> list[tuple[str, int]]:
+        """Organisation names with how many chunks mention them, most mentioned first."""
+        rows = self._db.execute(
+            "SELECT organisation, COUNT(*) FROM chunk_organisations GROUP BY organisation ORDER BY 2 DESC, 1"
+        )
+        return [(str(name), int(count)) for name, count in rows]
+
+    def organisation_aliases(self) -> dict[str, str]:
+        """Alias key -> canonical name, as learned from the documents at ingest time."""
+        return {str(k): str(v) for k, v in self._db.execute("SELECT alias_key, canonical FROM organisation_aliases")}
+
+    def save_organisation_aliases(self, aliases: dict[str, str]) -> None:
+        with self._transaction():
+            self._db.executemany("INSERT OR REPLACE INTO organisation_aliases VALUES (?,?)", sorted(aliases.items()))
+
+    def domains(self) -> list[str]:
+        rows = self._db.execute("SELECT DISTINCT domain FROM chunks WHERE domain != '' ORDER BY domain")
+        return [str(row[0]) for row in rows]
+
+    def dense_search(self, query: np.ndarray, k: int, filters: Filters = Filters()) -> list[tuple[str, float]]:
+        """Chunk ids with cosine similarity, best first; vectors unknown to the catalog are dropped."""
+        total = self._collection.count()
+        if total == 0:
+            return []
+        result = self._collection.query(
+            query_embeddings=[query.astype(np.float32).tolist()],
+            n_results=min(k, total),
+            where=_chroma_filter(filters),
+            include=["distances"],
+        )
+        ids = result["ids"][0]
+        distances = (result.get("distances") or [[]])[0]
+        known = self._known_ids(ids)
+        return [(cid, 1.0 - float(dist)) for cid, dist in zip(ids, distances, strict=False) if cid in known]
+
+    def lexical_search(self, match: str, k: int, filters: Filters = Filters()) -> list[tuple[str, float]]:
+        """Chunk ids ranked by FTS5 BM25 for an FTS5 MATCH expression; higher score is better."""
+        if not match.strip():
+            return []
+        where, params = _sql_filter(filters)
+        try:
+            rows = self._db.execute(
+                f"""SELECT f.chunk_id, -bm25(chunks_fts, 0.0, 1.0, 0.6) AS score
+                    FROM chunks_fts f JOIN chunks c ON c.chunk_id = f.chunk_id
+                    WHERE chunks_fts MATCH ? AND {where}
+                    ORDER BY bm25(chunks_fts, 0.0, 1.0, 0.6) LIMIT ?""",
+                (match, *params, k),
+            ).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        return [(str(cid), float(score)) for cid, score in rows]
+
+    def embeddings(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by id, so diversification and support checks need not re-embed passages."""
+        found: dict[str, np.ndarray] = {}
+        for batch in _batches(list(chunk_ids), 500):
+            result = self._collection.get(ids=batch, include=["embeddings"])
+            vectors = result.get("embeddings")
+            if vectors is None:
+                continue
+            for cid, vector in zip(result["ids"], vectors, strict=False):
+                found[cid] = np.asarray(vector, dtype=np.float32)
+        return found
+
+    # ---- writing -------------------------------------------------------------------------------------
+
+    def missing_vectors(self, chunk_ids: Sequence[str]) -> set[str]:
+        """Which of these ids have no vector yet (unchanged passages keep theirs)."""
+        present: set[str] = set()
+        for batch in _batches(list(chunk_ids), 500):
+            present.update(self._collection.get(ids=batch, include=[])["ids"])
+        return set(chunk_ids) - present
+
+    def replace_document(
+        self, document: LoadedDocument, chunks: Sequence[Chunk], vectors: dict[str, np.ndarray]
+    ) -> tuple[int, int]:
+        """Make the index hold exactly ``chunks`` for this document. Returns (added, removed) chunk counts.
+
+        ``vectors`` must cover every chunk id reported by :meth:`missing_vectors`.
+        """
+        old_ids = {row[0] for row in self._db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (document.doc_id,))}
+        new_ids = [chunk.chunk_id for chunk in chunks]
+        to_embed = [chunk for chunk in chunks if chunk.chunk_id in vectors]
+        if to_embed:
+            self._collection.upsert(
+                ids=[chunk.chunk_id for chunk in to_embed],
+                embeddings=[vectors[chunk.chunk_id].tolist() for chunk in to_embed],
+                metadatas=[_chroma_metadata(chunk) for chunk in to_embed],  # type: ignore[misc]
+            )
+        with self._transaction():
+            self._delete_document_rows(document.doc_id)
+            self._db.execute(
+                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    document.doc_id,
+                    str(document.path),
+                    document.info.title,
+                    document.info.publisher,
+                    document.info.year,
+                    document.info.kind,
+                    document.file_format,
+                    document.content_hash,
+                    sum(1 for page in document.pages if page.number is not None) or None,
+                    time.time(),
+                ),
+            )
+            for chunk in chunks:
+                self._insert_chunk(chunk)
+        stale = sorted(old_ids - set(new_ids))
+        self._delete_vectors(stale)
+        return len(set(new_ids) - old_ids), len(stale)
+
+    def remove_document(self, doc_id: str) -> int:
+        ids = [row[0] for row in self._db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))]
+        with self._transaction():
+            self._delete_document_rows(doc_id)
+        self._delete_vectors(ids)
+        return len(ids)
+
+    def sweep_orphan_vectors(self) -> int:
+        """Delete vectors the catalog does not know (left by an ingest interrupted mid-document)."""
+        orphans: list[str] = []
+        offset = 0
+        while True:
+            page = self._collection.get(include=[], limit=1000, offset=offset)["ids"]
+            if not page:
+                break
+            known = self._known_ids(page)
+            orphans.extend(cid for cid in page if cid not in known)
+            offset += len(page)
+        self._delete_vectors(orphans)
+        return len(orphans)
+
+    # ---- internals -----------------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _delete_document_rows(self, doc_id: str) -> None:
+        self._db.execute(
+            "DELETE FROM chunks_fts WHERE chunk_id IN (SELECT chunk_id FROM chunks WHERE doc_id=?)", (doc_id,)
+        )
+        self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+
+    def _insert_chunk(self, chunk: Chunk) -> None:
+        self._db.execute(
+            f"INSERT INTO chunks ({_CHUNK_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                chunk.chunk_id,
+                chunk.doc_id,
+                chunk.doc_title,
+                chunk.position,
+                chunk.text,
+                chunk.embed_text,
+                json.dumps(list(chunk.section_path)),
+                chunk.domain,
+                chunk.page,
+                chunk.kind,
+                json.dumps(list(chunk.organisations)),
+                chunk.case_study_title,
+            ),
+        )
+        self._db.executemany(
+            "INSERT INTO chunk_organisations VALUES (?,?)", [(chunk.chunk_id, org) for org in chunk.organisations]
+        )
+        context = " ".join((chunk.doc_title, *chunk.section_path, *chunk.organisations))
+        self._db.execute("INSERT INTO chunks_fts VALUES (?,?,?)", (chunk.chunk_id, chunk.text, context))
+
+    def _known_ids(self, ids: Iterable[str]) -> set[str]:
+        id_list = list(ids)
+        known: set[str] = set()
+        for batch in _batches(id_list, 500):
+            marks = ",".join("?" * len(batch))
+            known.update(row[0] for row in self._db.execute(f"SELECT chunk_id FROM chunks WHERE chunk_id IN ({marks})", batch))
+        return known
+
+    def _delete_vectors(self, ids: Sequence[str]) -> None:
+        for batch in _batches(list(ids), 500):
+            self._collection.delete(ids=batch)
+
+
+_CHUNK_COLUMNS = (
+    "chunk_id, doc_id, doc_title, position, text, embed_text, section_path, domain, page, kind, organisations, "
+    "case_study_title"
+)
+
+
+def _chunk_from_row(row: Sequence[Any]) -> Chunk:
+    kind: ChunkKind = row[9]
+    return Chunk(
+        chunk_id=row[0],
+        doc_id=row[1],
+        doc_title=row[2] or row[1],
+        position=row[3],
+        text=row[4],
+        embed_text=row[5],
+        section_path=tuple(json.loads(row[6])),
+        page=row[8],
+        kind=kind,
+        organisations=tuple(json.loads(row[10])),
+        case_study_title=row[11],
+    )
+
+
+def organisation_flag(name: str) -> str:
+    """Chroma metadata key marking a chunk as about an organisation (Chroma has no list-valued filters)."""
+    return "org_" + re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:60]
+
+
+def _chroma_metadata(chunk: Chunk) -> dict[str, str | int | bool]:
+    metadata: dict[str, str | int | bool] = {
+        "doc_id": chunk.doc_id,
+        "kind": chunk.kind,
+        "domain": chunk.domain,
+        "page": chunk.page if chunk.page is not None else -1,
+    }
+    for organisation in chunk.organisations:
+        metadata[organisation_flag(organisation)] = True
+    return metadata
+
+
+def _chroma_filter(filters: Filters) -> dict[str, Any] | None:
+    clauses: list[dict[str, Any]] = []
+    if filters.doc_ids:
+        clauses.append({"doc_id": {"$in": list(filters.doc_ids)}})
+    if filters.kinds:
+        clauses.append({"kind": {"$in": list(filters.kinds)}})
+    if filters.domains:
+        clauses.append({"domain": {"$in": list(filters.domains)}})
+    if filters.organisations:
+        flags = [{organisation_flag(name): True} for name in filters.organisations]
+        clauses.append(flags[0] if len(flags) == 1 else {"$or": flags})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _sql_filter(filters: Filters) -> tuple[str, list[str]]:
+    """A WHERE fragment over alias ``c`` (chunks); always valid, "1=1" when unfiltered."""
+    parts: list[str] = ["1=1"]
+    params: list[str] = []
+    for column, values in (("c.doc_id", filters.doc_ids), ("c.kind", filters.kinds), ("c.domain", filters.domains)):
+        if values:
+            parts.append(f"{column} IN ({','.join('?' * len(values))})")
+            params.extend(values)
+    if filters.organisations:
+        marks = ",".join("?" * len(filters.organisations))
+        parts.append(
+            f"c.chunk_id IN (SELECT chunk_id FROM chunk_organisations WHERE organisation IN ({marks}))"
+        )
+        params.extend(filters.organisations)
+    return " AND ".join(parts), params
+
+
+def _open_collection(settings: Settings) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_host:
+        client = chromadb.HttpClient(
+            host=settings.chroma_host, port=settings.chroma_port, ssl=settings.chroma_ssl, settings=chroma_settings
+        )
+    else:
+        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+        client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    return client.get_or_create_collection(
+        name=settings.collection,
+        embedding_function=None,
+        configuration={"hnsw": {"space": "cosine"}},
+    )
+
+
+def _batches(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def open_store(settings: Settings) -> ChunkStore:
+    return ChunkStore(settings)
+
+
+def with_store(settings: Settings) -> closing[ChunkStore]:
+    """``with with_store(settings) as store:`` closes the catalog connection afterwards."""
+    return closing(ChunkStore(settings))

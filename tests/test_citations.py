@@ -1,0 +1,62 @@
+"""Citation parsing and checking after generation."""
+
+from __future__ import annotations
+
+from assistant.citations import check_citations, parse_numbers, remove_dangling, split_answer_sentences
+from assistant.records import Chunk, Source
+from tests.conftest import FakeEmbedder
+
+
+def _source(number: int, text: str) -> Source:
+    chunk = Chunk(
+        chunk_id=f"c{number}",
+        doc_id="d",
+        doc_title="Doc",
+        text=text,
+        embed_text=text,
+        section_path=("S",),
+        page=None,
+        kind="text",
+        organisations=(),
+        position=number,
+    )
+    return Source(number=number, chunk=chunk, passage=text)
+
+
+SOURCES = [
+    _source(1, "In Chelsea and Westminster Hospital NHS Foundation Trust the innovation programme is funded by its charity CW+."),
+    _source(2, "The survey received approximately 130 responses across a range of staff bands."),
+]
+
+
+def test_parse_numbers_handles_lists_and_ranges() -> None:
+    assert parse_numbers("1, 3") == (1, 3)
+    assert parse_numbers("2-4") == (2, 3, 4)
+
+
+def test_dangling_citations_are_removed_from_the_text() -> None:
+    cleaned = remove_dangling("Funded by CW+ [1][7]. Also [2, 9].", 2)
+    assert "[7]" not in cleaned and "9" not in cleaned
+    assert "[1]" in cleaned and "[2]" in cleaned
+
+
+def test_supported_and_unsupported_claims_are_told_apart() -> None:
+    answer = (
+        "The innovation programme at Chelsea and Westminster is funded by its charity CW+ [1]. "
+        "The survey received approximately 500 responses across staff bands [2]. "
+        "Every trust in England has a chief innovation officer with a large budget [1]."
+    )
+    citations, uncited = check_citations(answer, SOURCES, FakeEmbedder().embed_documents)
+    assert [c.supported for c in citations] == [True, False, False]
+    assert uncited == []
+
+
+def test_uncited_claims_and_dangling_numbers_are_reported() -> None:
+    answer = "The programme is funded by CW+ [3]. Many trusts also run hackathons for their staff every year."
+    citations, uncited = check_citations(answer, SOURCES, FakeEmbedder().embed_documents)
+    assert citations[0].dangling == (3,) and not citations[0].supported
+    assert uncited == ["Many trusts also run hackathons for their staff every year."]
+
+
+def test_sentences_split_after_citations() -> None:
+    assert split_answer_sentences("First claim [1]. Second claim [2].") == ["First claim [1].", "Second claim [2]."]

@@ -1,0 +1,494 @@
+"""Loading files into text: real PDFs, Word and HTML files are generated here, so every format path runs."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import pickle
+from pathlib import Path
+
+import docx
+import pytest
+from fpdf import FPDF
+from pypdf import PageObject, PdfWriter
+
+from assistant.config import BUNDLED_CORPUS
+from assistant.records import DocumentInfo
+from ingest.loaders import (
+    SUPPORTED_SUFFIXES,
+    UnreadableDocument,
+    discover_files,
+    document_id,
+    load_document,
+    read_corpus_metadata,
+)
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def pdf_bytes(pages: list[str], title: str | None = None) -> bytes:
+    """A real PDF with one page per entry; an empty entry makes a page with no text at all."""
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=12)
+    if title is not None:
+        pdf.set_title(title)
+    for text in pages:
+        pdf.add_page()
+        if text:
+            pdf.multi_cell(0, 8, text)
+    return bytes(pdf.output())
+
+
+def write_pdf(path: Path, pages: list[str], title: str | None = None) -> Path:
+    path.write_bytes(pdf_bytes(pages, title))
+    return path
+
+
+def encrypted_pdf(path: Path, user_password: str) -> Path:
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_bytes(["Confidential innovation findings."])))
+    writer.encrypt(user_password, owner_password="owner-secret")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def unreadable_reason(path: Path) -> str:
+    with pytest.raises(UnreadableDocument) as caught:
+        load_document(path)
+    assert caught.value.path == path
+    return caught.value.reason
+
+
+# --------------------------------------------------------------------------------------------- PDF
+
+
+def test_pdf_pages_keep_their_one_based_numbers(tmp_path: Path) -> None:
+    path = write_pdf(
+        tmp_path / "report.pdf",
+        ["Alpha site set up a clinical panel.", "Beta site hired a data analyst.", "Gamma site ran a pilot."],
+    )
+
+    document = load_document(path)
+
+    assert [page.number for page in document.pages] == [1, 2, 3]
+    assert "Alpha site" in document.pages[0].text
+    assert "Beta site" in document.pages[1].text
+    assert "Gamma site" in document.pages[2].text
+    assert "Beta" not in document.pages[0].text
+    assert document.file_format == "pdf"
+    assert document.warnings == ()
+
+
+def test_pdf_text_is_cleaned_but_keeps_line_breaks(tmp_path: Path) -> None:
+    path = write_pdf(
+        tmp_path / "layout.pdf",
+        ["Spreading innova-\ntion needs time.\nNHS-\nEngland funded it.\nTable value\n42\nlast line\n7"],
+    )
+
+    text = load_document(path).pages[0].text
+
+    assert "Spreading innovation needs time." in text
+    assert "NHS-\nEngland" in text, "a capitalised continuation is a real hyphen, not a split word"
+    assert "\n42\n" in text, "a bare number inside the page is content, not a page number"
+    assert text.endswith("last line"), "the trailing page number is dropped"
+
+
+class _ReportWithFooter(FPDF):
+    def footer(self) -> None:
+        self.set_y(-15)
+        self.set_font("helvetica", size=9)
+        self.cell(0, 10, f"Page {self.page_no()} of 2", align="C")
+
+
+def test_pdf_footer_page_numbers_are_dropped(tmp_path: Path) -> None:
+    pdf = _ReportWithFooter()
+    pdf.set_font("helvetica", size=12)
+    for body in ["Governance matters.", "Culture matters."]:
+        pdf.add_page()
+        pdf.multi_cell(0, 8, body)
+    path = tmp_path / "footer.pdf"
+    path.write_bytes(bytes(pdf.output()))
+
+    document = load_document(path)
+
+    assert [page.text for page in document.pages] == ["Governance matters.", "Culture matters."]
+
+
+def test_pdf_title_comes_from_metadata_when_sensible(tmp_path: Path) -> None:
+    titled = write_pdf(
+        tmp_path / "a.pdf", ["Body text of the report."], title="Spreading Innovation in the NHS"
+    )
+    placeholder = write_pdf(
+        tmp_path / "b.pdf", ["First line as title\nMore body."], title="Microsoft Word - b.docx"
+    )
+
+    assert load_document(titled).info.title == "Spreading Innovation in the NHS"
+    assert load_document(placeholder).info.title == "First line as title"
+
+
+def test_pdf_without_text_is_reported_as_scanned(tmp_path: Path) -> None:
+    path = write_pdf(tmp_path / "scan.pdf", ["", ""])
+
+    assert unreadable_reason(path) == "no extractable text: it looks like a scanned PDF; run OCR on it first"
+
+
+def test_pdf_blank_page_among_text_pages_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    path = write_pdf(tmp_path / "mixed.pdf", ["Words on page one.", "", "Words on page three."])
+
+    document = load_document(path)
+
+    assert [page.number for page in document.pages] == [1, 3]
+    assert any("page(s) 2" in warning for warning in document.warnings)
+
+
+def test_pdf_with_a_password_is_refused_with_advice(tmp_path: Path) -> None:
+    path = encrypted_pdf(tmp_path / "locked.pdf", user_password="secret")
+
+    assert unreadable_reason(path) == "encrypted PDF: remove the password and ingest it again"
+
+
+def test_pdf_encrypted_with_an_empty_password_loads(tmp_path: Path) -> None:
+    path = encrypted_pdf(tmp_path / "protected.pdf", user_password="")
+
+    document = load_document(path)
+
+    assert "Confidential innovation findings." in document.pages[0].text
+
+
+def test_truncated_pdf_is_reported_as_damaged(tmp_path: Path) -> None:
+    whole = pdf_bytes(["Some text that will be cut off."])
+    path = tmp_path / "cut.pdf"
+    path.write_bytes(whole[: len(whole) // 2])
+
+    assert unreadable_reason(path).startswith("damaged or not a valid PDF (")
+
+
+def test_file_named_pdf_that_is_not_a_pdf_is_reported_as_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "fake.pdf"
+    path.write_text("just some words", encoding="utf-8")
+
+    assert unreadable_reason(path) == "damaged or not a valid PDF (no PDF header)"
+
+
+def test_one_failing_pdf_page_becomes_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_pdf(tmp_path / "flaky.pdf", ["Good first page.", "Broken page.", "Good third page."])
+    original = PageObject.extract_text
+
+    def fail_on_broken_page(page: PageObject, *args: object, **kwargs: object) -> str:
+        text = original(page)
+        if "Broken" in text:
+            raise ValueError("bad content stream")
+        return text
+
+    monkeypatch.setattr(PageObject, "extract_text", fail_on_broken_page)
+
+    document = load_document(path)
+
+    assert [page.number for page in document.pages] == [1, 3]
+    assert "page 2: could not extract text" in document.warnings
+
+
+def test_pdf_parser_complaints_become_a_warning_not_terminal_noise(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    whole = pdf_bytes(["Text that survives a broken cross-reference table."])
+    start = whole.rindex(b"startxref")
+    path = tmp_path / "repaired.pdf"
+    path.write_bytes(whole[:start] + b"startxref\n999999\n%%EOF\n")
+
+    document = load_document(path)
+
+    assert "survives" in document.pages[0].text
+    assert any("PDF parser repaired" in warning for warning in document.warnings)
+    assert capfd.readouterr().err == ""
+
+
+# --------------------------------------------------------------------------------------------- text
+
+
+def test_markdown_is_kept_verbatim_with_lf_line_endings(tmp_path: Path) -> None:
+    path = tmp_path / "notes.md"
+    path.write_bytes(b"# Key findings\r\n\r\n- **Bold** claim [link](x)\r\nlast")
+
+    document = load_document(path)
+
+    assert document.pages[0].number is None
+    assert document.pages[0].text == "# Key findings\n\n- **Bold** claim [link](x)\nlast"
+    assert document.info.title == "Key findings"
+    assert document.file_format == "markdown"
+    assert document.content_hash == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_utf8_bom_is_not_part_of_the_text(tmp_path: Path) -> None:
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbfCaf\xc3\xa9 culture matters")
+
+    document = load_document(path)
+
+    assert document.pages[0].text == "Café culture matters"
+    assert document.warnings == ()
+    assert document.file_format == "text"
+
+
+def test_windows_1252_text_is_decoded_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "legacy.txt"
+    path.write_bytes("“Smart” café – £5".encode("cp1252"))
+
+    document = load_document(path)
+
+    assert document.pages[0].text == "“Smart” café – £5"
+    assert document.warnings == ("not UTF-8; read as Windows-1252",)
+
+
+def test_utf16_text_with_a_bom_is_decoded(tmp_path: Path) -> None:
+    path = tmp_path / "notepad.txt"
+    path.write_bytes("Innovation £ funding\r\nline two".encode("utf-16"))
+
+    document = load_document(path)
+
+    assert document.pages[0].text == "Innovation £ funding\nline two"
+    assert document.warnings == ()
+
+
+def test_binary_bytes_in_a_text_file_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "image.txt"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+
+    assert unreadable_reason(path) == "binary file, not text"
+
+
+@pytest.mark.parametrize("name", ["empty.md", "blank.txt", "empty.pdf", "empty.html", "empty.docx"])
+def test_empty_or_whitespace_files_are_refused(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"" if name.startswith("empty") else b"  \n\t\r\n ")
+
+    assert unreadable_reason(path) == "empty file"
+
+
+def test_title_falls_back_to_first_short_line_then_to_file_name(tmp_path: Path) -> None:
+    first_line = tmp_path / "plain.txt"
+    first_line.write_text("\n\nRapid insight event\nBody of the report.", encoding="utf-8")
+    long_line = tmp_path / "innovation_ecosystem-notes.txt"
+    long_line.write_text("word " * 100, encoding="utf-8")
+
+    assert load_document(first_line).info.title == "Rapid insight event"
+    assert load_document(long_line).info.title == "Innovation ecosystem notes"
+
+
+def test_given_document_info_wins(tmp_path: Path) -> None:
+    path = tmp_path / "report.md"
+    path.write_text("# Heading in the file\n", encoding="utf-8")
+    info = DocumentInfo(title="Catalogue title", publisher="NHS England", year=2024, kind="case study")
+
+    assert load_document(path, info).info == info
+
+
+# --------------------------------------------------------------------------------------------- DOCX
+
+
+def test_docx_headings_become_markdown_and_tables_become_rows(tmp_path: Path) -> None:
+    document = docx.Document()
+    document.add_heading("Learning report", level=1)
+    document.add_paragraph("Sites built capacity.")
+    document.add_paragraph("")
+    document.add_heading("Governance", level=2)
+    table = document.add_table(rows=2, cols=2)
+    for row, values in zip(table.rows, [("Site", "Lead"), ("Essex", "Dr A")], strict=True):
+        for cell, value in zip(row.cells, values, strict=True):
+            cell.text = value
+    document.add_paragraph("After the table.")
+    path = tmp_path / "report.docx"
+    document.save(str(path))
+
+    loaded = load_document(path)
+
+    assert loaded.pages[0].number is None
+    assert loaded.pages[0].text == (
+        "# Learning report\n\nSites built capacity.\n\n## Governance\n\n"
+        "Site | Lead\nEssex | Dr A\n\nAfter the table."
+    )
+    assert loaded.info.title == "Learning report"
+    assert loaded.file_format == "docx"
+
+
+def test_damaged_docx_is_refused_with_a_reason(tmp_path: Path) -> None:
+    path = tmp_path / "broken.docx"
+    path.write_bytes(b"PK\x03\x04 this zip stops here")
+
+    assert unreadable_reason(path).startswith("damaged or not a Word .docx file (")
+
+
+def test_old_word_doc_saved_as_docx_gets_specific_advice(tmp_path: Path) -> None:
+    path = tmp_path / "old.docx"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64)
+
+    assert "save it as .docx" in unreadable_reason(path)
+
+
+# --------------------------------------------------------------------------------------------- HTML
+
+
+def test_html_keeps_visible_text_with_markdown_headings(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text(
+        """<!doctype html><html><head><title>Case studies &amp; learning</title>
+        <style>body { color: red }</style></head>
+        <body><header>Site banner</header><nav><a href="/">Home</a></nav>
+        <script>var secret = "do not index";</script>
+        <h1>Spreading   innovation</h1>
+        <p>Trusts &amp; partners<br>worked together.</p>
+        <ul><li>First point</li><li>Second point</li></ul>
+        <table><tr><th>Site</th><th>Lead</th></tr><tr><td>Essex</td><td>Dr A</td></tr></table>
+        <h2>Next steps</h2><div>Keep going.</div>
+        <footer>Copyright notice</footer></body></html>""",
+        encoding="utf-8",
+    )
+
+    document = load_document(path)
+    text = document.pages[0].text
+
+    assert text == (
+        "# Spreading innovation\n\nTrusts & partners\nworked together.\n\n- First point\n- Second point\n\n"
+        "Site | Lead\nEssex | Dr A\n\n## Next steps\n\nKeep going."
+    )
+    assert document.info.title == "Case studies & learning"
+    assert document.file_format == "html"
+
+
+def test_html_with_only_markup_is_empty(tmp_path: Path) -> None:
+    path = tmp_path / "shell.htm"
+    path.write_text("<html><body><script>app()</script><nav>Menu</nav></body></html>", encoding="utf-8")
+
+    assert unreadable_reason(path) == "empty file"
+
+
+# --------------------------------------------------------------------------------------------- discovery
+
+
+@pytest.mark.parametrize(
+    ("file_name", "expected"),
+    [
+        ("NHS InSites Report (2025).pdf", "nhs-insites-report-2025"),
+        ("nhs-insites-learning-report.md", "nhs-insites-learning-report"),
+        ("Café_Culture--Final.DOCX", "cafe-culture-final"),
+        ("  spaced  out .txt", "spaced-out"),
+    ],
+)
+def test_document_id_is_a_slug_of_the_file_name(file_name: str, expected: str) -> None:
+    assert document_id(Path("some/folder") / file_name) == expected
+
+
+def test_document_id_of_a_name_without_ascii_is_stable_and_distinct() -> None:
+    first = document_id(Path("报告.pdf"))
+
+    assert first == document_id(Path("other/报告.pdf"))
+    assert first != document_id(Path("摘要.pdf"))
+    assert first.startswith("document-")
+
+
+def test_discover_files_walks_folders_sorted_and_skips_hidden_and_metadata(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / ".git").mkdir()
+    for name in ["b.md", "a.pdf", "metadata.json", ".hidden.md", "~$draft.docx", "sub/c.txt", ".git/d.md"]:
+        (corpus / name).write_text("x", encoding="utf-8")
+
+    found, problems = discover_files([corpus])
+
+    assert found == [corpus / "a.pdf", corpus / "b.md", corpus / "sub" / "c.txt"]
+    assert problems == []
+
+
+def test_discover_files_reports_unsupported_and_missing_paths(tmp_path: Path) -> None:
+    sheet = tmp_path / "Budget.XLSX"
+    sheet.write_bytes(b"PK")
+    notes = tmp_path / "notes.md"
+    notes.write_text("x", encoding="utf-8")
+    missing = tmp_path / "gone.pdf"
+
+    found, problems = discover_files([sheet, notes, missing, notes])
+
+    assert found == [notes]
+    assert [(problem.path, problem.reason) for problem in problems] == [
+        (sheet, "unsupported file type '.xlsx' (supported: " + ", ".join(sorted(SUPPORTED_SUFFIXES)) + ")"),
+        (missing, "file not found"),
+    ]
+    assert str(problems[1]) == "gone.pdf: file not found"
+
+
+def test_unreadable_document_survives_pickling() -> None:
+    error = UnreadableDocument(Path("x/report.pdf"), "empty file")
+
+    restored = pickle.loads(pickle.dumps(error))
+
+    assert (restored.path, restored.reason, str(restored)) == (
+        error.path,
+        "empty file",
+        "report.pdf: empty file",
+    )
+
+
+def test_load_document_refuses_unsupported_suffix(tmp_path: Path) -> None:
+    path = tmp_path / "deck.pptx"
+    path.write_bytes(b"PK")
+
+    assert unreadable_reason(path).startswith("unsupported file type '.pptx'")
+
+
+# --------------------------------------------------------------------------------------------- metadata
+
+
+def test_corpus_metadata_is_read_into_document_info(tmp_path: Path) -> None:
+    (tmp_path / "metadata.json").write_text(
+        json.dumps({"a.pdf": {"title": " A report ", "publisher": "NHS", "year": 2024, "kind": "summary"}}),
+        encoding="utf-8",
+    )
+
+    assert read_corpus_metadata(tmp_path) == {
+        "a.pdf": DocumentInfo(title="A report", publisher="NHS", year=2024, kind="summary")
+    }
+
+
+def test_missing_metadata_file_means_no_catalogue(tmp_path: Path) -> None:
+    assert read_corpus_metadata(tmp_path) == {}
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ('{"a.pdf": {"title": "x",}', "not valid JSON"),
+        ('["a.pdf"]', "expected an object"),
+        ('{"a.pdf": {"publisher": "NHS"}}', "entry 'a.pdf' needs a non-empty 'title'"),
+        ('{"a.pdf": {"title": "x", "year": "soon"}}', "entry 'a.pdf' has a 'year' that is not a number"),
+    ],
+)
+def test_malformed_metadata_names_the_file_and_the_problem(
+    tmp_path: Path, content: str, problem: str
+) -> None:
+    (tmp_path / "metadata.json").write_text(content, encoding="utf-8")
+
+    with pytest.raises(ValueError) as caught:
+        read_corpus_metadata(tmp_path)
+
+    assert str(tmp_path / "metadata.json") in str(caught.value)
+    assert problem in str(caught.value)
+
+
+# --------------------------------------------------------------------------------------------- real corpus
+
+
+def test_bundled_corpus_loads_with_catalogue_titles_and_verbatim_text() -> None:
+    catalogue = read_corpus_metadata(BUNDLED_CORPUS)
+    files, problems = discover_files([BUNDLED_CORPUS])
+
+    assert problems == []
+    assert sorted(path.name for path in files) == sorted(catalogue)
+    for path in files:
+        document = load_document(path, catalogue[path.name])
+        assert document.info.title == catalogue[path.name].title
+        assert document.info.year == catalogue[path.name].year
+        assert len(document.pages) == 1
+        assert document.pages[0].text.encode("utf-8") == path.read_bytes()
+        assert document.warnings == ()

@@ -1,0 +1,123 @@
+"""Structure-aware splitting: outline, case studies, kinds, organisations, page numbers, budgets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fpdf import FPDF
+
+from assistant.records import DocumentInfo, LoadedDocument, PageText
+from ingest.loaders import load_document
+from ingest.organisations import build_organisation_index
+from ingest.split import MAX_CASE_STUDY_TOKENS, MAX_CHUNK_TOKENS, estimate_tokens, split_document
+from tests.conftest import TINY_REPORT
+
+
+def _document(text: str, pages: tuple[PageText, ...] | None = None) -> LoadedDocument:
+    return LoadedDocument(
+        path=Path("report.md"),
+        doc_id="report",
+        info=DocumentInfo(title="Report"),
+        pages=pages or (PageText(None, text),),
+        content_hash="x",
+        file_format="markdown",
+    )
+
+
+def _split(text: str) -> list:
+    return split_document(_document(text), build_organisation_index([text]))
+
+
+def test_case_study_is_one_chunk_tagged_with_its_organisation() -> None:
+    chunks = _split(TINY_REPORT)
+    studies = [chunk for chunk in chunks if chunk.kind == "case_study"]
+    assert len(studies) == 2
+    eeast = studies[0]
+    assert eeast.case_study_title == "Using Trust-wide surveys in EEAST to gather pain points"
+    assert "East of England Ambulance Service NHS Trust" in eeast.organisations
+    assert "£50 voucher" in eeast.text and "130 responses" in eeast.text
+    assert eeast.text.startswith("Case Study:")
+    assert set(studies[1].organisations) >= {"Chelsea and Westminster Hospital NHS Foundation Trust", "CW+"}
+
+
+def test_section_path_follows_the_report_outline() -> None:
+    chunks = _split(TINY_REPORT)
+    eeast = next(chunk for chunk in chunks if chunk.kind == "case_study")
+    assert eeast.section_path[0] == "Vision & Strategy"
+    assert eeast.section_path[1] == "Key theme 1: Ensuring strategy is needs-led"
+    assert eeast.domain == "Vision & Strategy"
+    funding = next(chunk for chunk in chunks if "rely heavily" in chunk.text)
+    assert funding.section_path[:2] == ("Governance & Resources", "Key theme 2: Securing recurrent funding sources for core activities")
+
+
+def test_kinds_are_recognised() -> None:
+    chunks = _split(TINY_REPORT)
+    kinds = {chunk.kind for chunk in chunks}
+    assert {"case_study", "best_practice", "statistic"} <= kinds
+    statistic = next(chunk for chunk in chunks if "94% (n=17)" in chunk.text)
+    assert statistic.kind == "statistic"
+    practice = next(chunk for chunk in chunks if "Trust-wide surveys to surface" in chunk.text)
+    assert practice.kind == "best_practice"
+
+
+def test_contents_page_is_not_indexed_and_text_is_verbatim() -> None:
+    chunks = _split(TINY_REPORT)
+    assert not any("\t3\t" in chunk.text for chunk in chunks)
+    for chunk in chunks:
+        for paragraph in chunk.text.split("\n\n"):
+            assert paragraph.strip() in TINY_REPORT
+
+
+def test_embed_text_carries_title_and_section_context() -> None:
+    chunk = next(c for c in _split(TINY_REPORT) if "rely heavily" in c.text)
+    assert chunk.embed_text.startswith("Report. Governance & Resources > Key theme 2")
+    assert chunk.embed_text.endswith(chunk.text)
+
+
+def test_long_sections_are_split_within_the_token_budget() -> None:
+    paragraph = "Innovation teams support staff to test new ideas in practice across the trust. " * 12
+    text = "Long section\n\n" + "\n\n".join(paragraph for _ in range(6))
+    chunks = _split(text)
+    assert len(chunks) >= 3
+    assert all(estimate_tokens(chunk.text) <= MAX_CHUNK_TOKENS for chunk in chunks)
+
+
+def test_oversized_case_study_is_split_but_keeps_its_tag() -> None:
+    body = "In Leeds Teaching Hospitals NHS Trust the team mapped the digital governance pathway. " * 40
+    chunks = _split(f"Case Study: Leeds Teaching Hospitals NHS Trust\n\n{body}")
+    assert estimate_tokens(body) > MAX_CASE_STUDY_TOKENS
+    assert len(chunks) > 1
+    assert all(chunk.kind == "case_study" for chunk in chunks)
+    assert all("Leeds Teaching Hospitals NHS Trust" in chunk.organisations for chunk in chunks)
+
+
+def test_chunk_ids_are_stable_and_change_with_text() -> None:
+    first = _split(TINY_REPORT)
+    again = _split(TINY_REPORT)
+    assert [c.chunk_id for c in first] == [c.chunk_id for c in again]
+    edited = _split(TINY_REPORT.replace("130 responses", "140 responses"))
+    assert {c.chunk_id for c in first} != {c.chunk_id for c in edited}
+    assert len({c.chunk_id for c in first} & {c.chunk_id for c in edited}) >= len(first) - 1
+
+
+def test_pdf_pages_are_kept_on_chunks(tmp_path: Path) -> None:
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    texts = [
+        "Governance and resources\nSmaller sites rely heavily on programme funding to support core activity.",
+        "Case Study: Torbay and South Devon NHS Foundation Trust\nTheir digital innovation service is about 80% self funded through external income.",
+        "Culture and capabilities\nFellowships give clinicians protected time to work on innovation projects.",
+    ]
+    for text in texts:
+        pdf.add_page()
+        pdf.multi_cell(0, 8, text)
+    path = tmp_path / "report.pdf"
+    pdf.output(str(path))
+    document = load_document(path)
+    chunks = split_document(document, build_organisation_index())
+    page_of = {chunk.page for chunk in chunks if "80% self funded" in chunk.text}
+    assert page_of == {2}
+    torbay = next(chunk for chunk in chunks if "80% self funded" in chunk.text)
+    assert torbay.kind == "case_study"
+    assert "Torbay and South Devon NHS Foundation Trust" in torbay.organisations
+    assert {chunk.page for chunk in chunks if "Fellowships" in chunk.text} == {3}
