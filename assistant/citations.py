@@ -20,7 +20,7 @@ from assistant.prompts import REFUSAL_SENTENCE
 from assistant.records import Citation, Source
 
 CITATION = re.compile(r"\[(\d{1,2}(?:\s*[,;–-]\s*\d{1,2})*)\]")
-_SENTENCE = re.compile(r"(?<=[.!?])(?:\s*\[[\d,;\s–-]+\])*\s+(?=[A-Z*•\-\d])|\n+")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z*•\-\d])|\n+")
 _NUMBER = re.compile(r"£?\d[\d,]*(?:\.\d+)?\s?(?:%|k|K|m|million|bn)?")
 _WORD = re.compile(r"[a-z0-9]+")
 _FILLER = frozenset(
@@ -70,7 +70,7 @@ def check_citations(text: str, sources: Sequence[Source], embed: Embed) -> tuple
     uncited: list[str] = []
     for sentence in sentences:
         numbers = tuple(n for group in CITATION.findall(sentence) for n in parse_numbers(group))
-        claim = CITATION.sub("", sentence).strip()
+        claim = re.sub(r"^[-*•]\s+", "", CITATION.sub("", sentence)).strip()
         if not numbers:
             if _is_claim(claim):
                 uncited.append(claim)

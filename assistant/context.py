@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.prompts import Prompt
 from assistant.records import Chunk, RetrievedChunk, Source
 
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?”])\s+(?=[A-Z“\"(\d•-])|\n+")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?”])\s+(?=[A-Z“\"(\d•-])")
+_BLOCK = re.compile(r"\n\s*\n")
+_LIST_ITEM = re.compile(r"^(?:[-*•●▪]|\d{1,2}[.)])\s+")
 _WORD = re.compile(r"[a-z0-9]+")
 _COMMON = frozenset("the a an and or of to in for on with by is are was were be as at that this it its from".split())
 
@@ -26,40 +29,57 @@ CountTokens = Callable[[str], int]
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences and list items; headings and bullets stay as their own units."""
-    return [part.strip() for part in _SENTENCE_SPLIT.split(text) if part and part.strip()]
+    """Sentences and list items. Headings and bullets stay their own units; lines wrapped mid-sentence
+    (OCR'd slides break lines every few words) are joined first."""
+    units: list[str] = []
+    for block in _BLOCK.split(text):
+        lines = [line.strip() for line in block.split("\n") if line.strip()]
+        if not lines:
+            continue
+        if sum(1 for line in lines if _LIST_ITEM.match(line)) >= max(1, len(lines) // 2) or "\t" in block:
+            units.extend(lines)
+            continue
+        units.extend(part.strip() for part in _SENTENCE_SPLIT.split(" ".join(lines)) if part.strip())
+    return units
 
 
-def compress_passage(
-    chunk: Chunk,
-    query_vector: np.ndarray,
-    sentence_vectors: np.ndarray,
-    sentences: Sequence[str],
-    budget: int,
-    count_tokens: CountTokens,
-    query_terms: set[str],
-) -> str:
-    """Keep the highest-scoring sentences within ``budget`` tokens, in document order.
+@dataclass(frozen=True)
+class ScoredSentence:
+    """A sentence of a source with its relevance to the question, for compression and evidence points."""
 
-    score(s) = cos(q, s) + 0.3 * |terms(q) ∩ terms(s)| / |terms(q)|. The first sentence of a case study is
-    always kept because it usually says which organisation did what.
-    """
-    if count_tokens(chunk.text) <= budget:
-        return chunk.text
-    scores = sentence_vectors @ query_vector
+    number: int
+    position: int
+    text: str
+    score: float
+
+
+def score_sentences(
+    sentences: Sequence[str], sentence_vectors: np.ndarray, query_vector: np.ndarray, query_terms: set[str]
+) -> np.ndarray:
+    """score(s) = cos(q, s) + 0.3 * |terms(q) ∩ terms(s)| / |terms(q)|."""
+    scores: np.ndarray = sentence_vectors @ query_vector
     if query_terms:
         overlap = np.array([len(query_terms & _terms(s)) / len(query_terms) for s in sentences])
         scores = scores + 0.3 * overlap
-    order = list(np.argsort(-scores))
+    return scores
+
+
+def compress_passage(
+    chunk: Chunk, sentences: Sequence[str], scores: np.ndarray, budget: int, count_tokens: CountTokens
+) -> str:
+    """Keep the highest-scoring sentences within ``budget`` tokens, in document order.
+
+    The first sentence of a case study is always kept because it usually says which organisation did what.
+    """
+    if count_tokens(chunk.text) <= budget:
+        return chunk.text
     keep: set[int] = set()
     if chunk.kind == "case_study" and len(sentences) > 1:
         keep.add(1 if sentences[0].lower().startswith("case study") else 0)
     used = sum(count_tokens(sentences[i]) for i in keep)
-    for index in order:
-        cost = count_tokens(sentences[index])
-        if index in keep:
-            continue
-        if used + cost > budget and keep:
+    for index in np.argsort(-scores):
+        cost = count_tokens(sentences[int(index)])
+        if int(index) in keep or (used + cost > budget and keep):
             continue
         keep.add(int(index))
         used += cost
@@ -73,37 +93,43 @@ def source_label(chunk: Chunk) -> str:
         parts.append(f"Case study: {chunk.case_study_title}")
     elif chunk.organisations:
         parts.append("About: " + ", ".join(chunk.organisations[:3]))
-    parts.append(chunk.section_path[-1] if chunk.section_path else chunk.doc_title)
+    if chunk.section_path:
+        parts.append(chunk.section_path[-1].split(": ")[-1])
     if chunk.page is not None:
         parts.append(f"p. {chunk.page}")
     return " | ".join(parts)
 
 
-def build_sources(
+def build_context(
     retrieved: Sequence[RetrievedChunk],
     query_vector: np.ndarray,
     embed: Embed,
     count_tokens: CountTokens,
     budget: int,
     query_text: str,
-) -> list[Source]:
-    """Numbered, compressed sources in retrieval order; sentence embeddings are computed in one batch."""
+) -> tuple[list[Source], list[ScoredSentence]]:
+    """Numbered, compressed sources in retrieval order, and every source sentence scored against the question.
+
+    Sentence embeddings are computed in one batch for all sources.
+    """
     split = [split_sentences(item.chunk.text) for item in retrieved]
     flat = [sentence for sentences in split for sentence in sentences]
     vectors = embed(flat) if flat else np.zeros((0, query_vector.shape[0]), dtype=np.float32)
     terms = _terms(query_text)
     sources: list[Source] = []
+    scored: list[ScoredSentence] = []
     offset = 0
     for number, (item, sentences) in enumerate(zip(retrieved, split, strict=True), start=1):
         block = vectors[offset : offset + len(sentences)]
         offset += len(sentences)
-        passage = (
-            compress_passage(item.chunk, query_vector, block, sentences, budget, count_tokens, terms)
-            if sentences
-            else item.chunk.text
-        )
+        scores = score_sentences(sentences, block, query_vector, terms) if sentences else np.zeros(0)
+        passage = compress_passage(item.chunk, sentences, scores, budget, count_tokens) if sentences else item.chunk.text
         sources.append(Source(number=number, chunk=item.chunk, passage=passage, similarity=item.dense_similarity))
-    return sources
+        scored.extend(
+            ScoredSentence(number, position, sentence, float(score))
+            for position, (sentence, score) in enumerate(zip(sentences, scores, strict=True))
+        )
+    return sources, scored
 
 
 def render_sources(sources: Sequence[Source], template: Prompt) -> str:

@@ -19,10 +19,11 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from assistant.citations import check_citations, is_refusal, remove_dangling
 from assistant.config import Settings
-from assistant.context import build_sources, render_sources, split_sentences
+from assistant.context import build_context, render_sources, split_sentences
+from assistant.evidence import EvidencePoint, render_evidence, select_evidence
 from assistant.llm import build_chat_model, describe_model
 from assistant.prompts import REFUSAL_SENTENCE, PromptSet, load_prompt_set
-from assistant.query import QueryPlan, plan_query
+from assistant.query import QueryPlan, plan_query, staff_synonyms
 from assistant.records import (
     Answer,
     AnswerDone,
@@ -68,6 +69,7 @@ class Assistant:
         self.retriever = Retriever(self.store, self.embedder, settings.retrieval_candidates)
         self.prompts: PromptSet = load_prompt_set(settings.prompts_dir)
         self._chat_model = chat_model
+        self._custom_model = chat_model is not None and settings.llm_backend != "fake"
         self._model_lock = threading.Lock()
         self._organisations: OrganisationIndex | None = None
 
@@ -75,7 +77,7 @@ class Assistant:
 
     @property
     def model_label(self) -> str:
-        if self._chat_model is not None and self.settings.llm_backend != "fake":
+        if self._custom_model and self._chat_model is not None:
             return f"custom:{type(self._chat_model).__name__}"
         return describe_model(self.settings)
 
@@ -139,7 +141,7 @@ class Assistant:
             yield SourcesReady((), refused=True)
             yield AnswerDone(self._refusal(question, (), REFUSAL_SENTENCE, reason, started))
             return
-        sources = build_sources(
+        sources, scored = build_context(
             retrieved,
             query_vector,
             self.embedder.embed_documents,
@@ -147,6 +149,7 @@ class Assistant:
             self.settings.max_source_tokens,
             plan.search_text,
         )
+        evidence = select_evidence(scored, sources)
         sources_s = time.perf_counter() - started
         yield SourcesReady(tuple(sources))
 
@@ -161,8 +164,12 @@ class Assistant:
                 first_token_s = time.perf_counter() - started
             pieces.append(text)
             yield AnswerToken(text)
-        raw = "".join(pieces).strip()
-        yield AnswerDone(self._finish(question, raw, sources, started, sources_s, first_token_s, plan))
+        lead = "".join(pieces).strip()
+        if evidence and not is_refusal(lead):
+            points = "\n\n" + render_evidence(evidence)
+            yield AnswerToken(points)
+        answer = self._finish(question, lead, evidence, sources, started, sources_s, first_token_s, plan)
+        yield AnswerDone(answer)
 
     def ask(self, question: str, history: Sequence[Turn] = (), filters: Filters = Filters()) -> Answer:
         """``stream`` drained to its final Answer."""
@@ -194,7 +201,7 @@ class Assistant:
         threshold = self.settings.refusal_threshold
         if best < threshold:
             return f"best similarity {best:.2f} below {threshold:.2f}"
-        if coverage < 0.34 and best < threshold + 0.15:
+        if coverage < 0.3 or (coverage < 0.5 and best < threshold + 0.1):
             return f"question terms barely covered ({coverage:.0%}) and best similarity {best:.2f}"
         return None
 
@@ -215,17 +222,17 @@ class Assistant:
     def _finish(
         self,
         question: str,
-        raw: str,
+        lead: str,
+        evidence: Sequence[EvidencePoint],
         sources: Sequence[Source],
         started: float,
         sources_s: float,
         first_token_s: float | None,
         plan: QueryPlan,
     ) -> Answer:
+        refused = is_refusal(lead) and len(lead) < len(REFUSAL_SENTENCE) + 40
+        raw = REFUSAL_SENTENCE if refused else "\n\n".join(part for part in (lead, render_evidence(evidence)) if part)
         text = remove_dangling(raw, len(sources))
-        refused = is_refusal(text) and len(text) < len(REFUSAL_SENTENCE) + 40
-        if refused:
-            text = REFUSAL_SENTENCE
         citations, uncited = ([], []) if refused else check_citations(raw, sources, self.embedder.embed_documents)
         unsupported = [c.sentence for c in citations if not c.supported] + uncited
         if plan.injection_removed and not refused:
@@ -303,10 +310,14 @@ def _summary(text: str, title: str) -> str:
 
 
 def _term_coverage(question: str, passages: Sequence[str]) -> float:
-    """Share of the question's specific terms (5-letter prefixes) that occur in the passages."""
+    """Share of the question's specific terms found in the passages, by 5-letter prefix or a synonym."""
     words = {w for w in re.findall(r"[a-z0-9]+", question.lower()) if len(w) > 3 and w not in _GENERIC_TERMS}
     if not words:
         return 1.0
     haystack = " ".join(passages).lower()
-    return sum(1 for word in words if word[:5] in haystack) / len(words)
+    found = 0
+    for word in words:
+        alternatives = (word, *staff_synonyms(word))
+        found += any(alternative[:5] in haystack for alternative in alternatives)
+    return found / len(words)
 

@@ -111,6 +111,11 @@ def fts_expression(terms: Sequence[str], organisations: Sequence[str] = ()) -> s
     return " OR ".join(f'"{token}"' for token in unique)
 
 
+def staff_synonyms(word: str) -> tuple[str, ...]:
+    """The report words a staff word stands for ("money" -> "funding", ...), from the vocabulary file."""
+    return _vocabulary().get(word.lower(), ())
+
+
 def _terms(text: str) -> list[str]:
     words = [word.lower().strip("'’-") for word in _WORD.findall(text)]
     return [word for word in words if word and word not in _STOPWORDS and (len(word) > 1 or word.isdigit())]

@@ -1,0 +1,142 @@
+"""Incremental, failure-tolerant ingestion into a real Chroma store and SQLite catalog."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from assistant.records import Filters
+from ingest.pipeline import IngestBusy, _exclusive, ingest_paths
+from ingest.store import ChunkStore
+from tests.conftest import FakeEmbedder
+
+
+def _ingest(paths: list[Path], settings: Settings, embedder: FakeEmbedder):
+    return ingest_paths(paths, settings, embedder=embedder)  # type: ignore[arg-type]
+
+
+def test_first_ingest_indexes_everything(tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder) -> None:
+    report = _ingest([tiny_corpus], settings, fake_embedder)
+    assert report.ok and report.documents_added == 2
+    assert report.chunks_total == report.chunks_added == report.chunks_embedded > 5
+    store = ChunkStore(settings)
+    titles = {doc.title for doc in store.documents()}
+    assert titles == {"Tiny learning report", "Tiny rapid insight report"}
+    report_doc = next(doc for doc in store.documents() if doc.doc_id == "learning-report")
+    assert report_doc.case_study_count == 2
+    assert store.dense_search(fake_embedder.embed_query("charity CW+ funding"), 3)
+    store.close()
+
+
+def test_reingest_skips_unchanged_and_replaces_changed(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    _ingest([tiny_corpus], settings, fake_embedder)
+    again = _ingest([tiny_corpus], settings, fake_embedder)
+    assert again.documents_unchanged == 2 and again.chunks_embedded == 0 and again.chunks_added == 0
+
+    report = tiny_corpus / "learning-report.md"
+    report.write_text(report.read_text().replace("130 responses", "150 responses"), encoding="utf-8")
+    changed = _ingest([tiny_corpus], settings, fake_embedder)
+    assert changed.documents_updated == 1 and changed.documents_unchanged == 1
+    assert changed.chunks_embedded == 1 and changed.chunks_removed == 1
+    store = ChunkStore(settings)
+    texts = " ".join(chunk.text for chunk in store.chunks())
+    assert "150 responses" in texts and "130 responses" not in texts
+    assert store.chunk_count() == changed.chunks_total
+    store.close()
+
+
+def test_deleted_files_are_removed(tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder) -> None:
+    _ingest([tiny_corpus], settings, fake_embedder)
+    (tiny_corpus / "rapid-insight.txt").unlink()
+    report = _ingest([tiny_corpus], settings, fake_embedder)
+    assert report.documents_removed == 1
+    store = ChunkStore(settings)
+    assert [doc.doc_id for doc in store.documents()] == ["learning-report"]
+    assert store.chunks(Filters(doc_ids=("rapid-insight",))) == []
+    store.close()
+
+
+def test_bad_files_are_reported_and_the_rest_ingests(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    (tiny_corpus / "empty.txt").write_text("   \n", encoding="utf-8")
+    (tiny_corpus / "broken.pdf").write_bytes(b"%PDF-1.7\nthis is not really a pdf")
+    (tiny_corpus / "sheet.xlsx").write_bytes(b"PK\x03\x04")
+    report = _ingest([tiny_corpus], settings, fake_embedder)
+    assert not report.ok
+    reasons = {Path(failure.path).name: failure.reason for failure in report.failures}
+    assert reasons.keys() == {"empty.txt", "broken.pdf", "sheet.xlsx"}
+    assert "empty" in reasons["empty.txt"]
+    assert "unsupported" in reasons["sheet.xlsx"]
+    assert report.documents_added == 2
+
+
+def test_interrupted_document_leaves_old_version_and_no_orphans(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _ingest([tiny_corpus], settings, fake_embedder)
+    before = ChunkStore(settings)
+    old_texts = sorted(chunk.text for chunk in before.chunks())
+    before.close()
+    report = tiny_corpus / "learning-report.md"
+    report.write_text(report.read_text().replace("130 responses", "170 responses"), encoding="utf-8")
+
+    def crash(self: ChunkStore, chunk: object) -> None:
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(ChunkStore, "_insert_chunk", crash)
+    with pytest.raises(RuntimeError, match="power cut"):
+        _ingest([tiny_corpus], settings, fake_embedder)
+    monkeypatch.undo()
+
+    store = ChunkStore(settings)
+    assert sorted(chunk.text for chunk in store.chunks()) == old_texts
+    assert store.sweep_orphan_vectors() == 1
+    store.close()
+    recovered = _ingest([tiny_corpus], settings, fake_embedder)
+    assert recovered.documents_updated == 1
+    store = ChunkStore(settings)
+    assert "170 responses" in " ".join(chunk.text for chunk in store.chunks())
+    assert store.sweep_orphan_vectors() == 0
+    store.close()
+
+
+def test_metadata_filters_in_both_indexes(tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder) -> None:
+    _ingest([tiny_corpus], settings, fake_embedder)
+    store = ChunkStore(settings)
+    cw = Filters(organisations=("CW+",))
+    dense = store.dense_search(fake_embedder.embed_query("innovation funding"), 10, cw)
+    lexical = store.lexical_search('"innovation" OR "funding"', 10, cw)
+    for ids in ([cid for cid, _ in dense], [cid for cid, _ in lexical]):
+        assert ids
+        assert all("CW+" in chunk.organisations for chunk in store.get_chunks(ids).values())
+    studies = store.chunks(Filters(kinds=("case_study",)))
+    assert len(studies) == 2 and all(chunk.kind == "case_study" for chunk in studies)
+    assert store.chunks(Filters(domains=("Culture & Capabilities",)))
+    store.close()
+
+
+def test_only_one_ingest_at_a_time(settings: Settings) -> None:
+    with _exclusive(settings.data_dir), pytest.raises(IngestBusy), _exclusive(settings.data_dir):
+        pass
+
+
+def test_cli_ingest_json_and_exit_codes(tiny_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant import cli
+    from ingest import pipeline
+
+    monkeypatch.setattr(pipeline, "load_embedder", lambda settings: FakeEmbedder())
+    data = tmp_path / "cli-data"
+    assert cli.main(["ingest", str(tiny_corpus), "--data-dir", str(data), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["documents_added"] == 2 and summary["ok"] is True
+    (tiny_corpus / "scan.pdf").write_bytes(b"not a pdf at all")
+    assert cli.main(["ingest", str(tiny_corpus), "--data-dir", str(data), "--json"]) == 1
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["documents_unchanged"] == 2
+    assert [Path(f["path"]).name for f in summary["failures"]] == ["scan.pdf"]
