@@ -142,11 +142,9 @@ def _ask(args: argparse.Namespace) -> int:
     if not args.question.strip():
         print("error: the question is empty", file=sys.stderr)
         return 2
-    store = ChunkStore(settings)
-    if store.chunk_count() == 0:
-        print(f"error: the index in {settings.data_dir} is empty; run 'nhs-assistant ingest' first", file=sys.stderr)
+    if not _ensure_index(settings):
         return 1
-    assistant = Assistant(settings, store=store)
+    assistant = Assistant(settings, store=ChunkStore(settings))
     filters = Filters(
         doc_ids=tuple(args.document),
         organisations=tuple(assistant.organisations.canonical(o) or o for o in args.organisation),
@@ -204,7 +202,29 @@ def _eval(args: argparse.Namespace) -> int:
     from evals.runner import run_from_args
 
     settings = _settings(args)
+    if not _ensure_index(settings):
+        return 1
     return run_from_args(args, lambda: Assistant(settings), settings)
+
+
+def _ensure_index(settings: Settings) -> bool:
+    """An empty index is filled from the bundled corpus first, as on a fresh checkout; False if that failed."""
+    from ingest.pipeline import ingest_paths
+    from ingest.store import ChunkStore
+
+    store = ChunkStore(settings)
+    empty = store.chunk_count() == 0
+    store.close()
+    if not empty:
+        return True
+    print(f"The index in {settings.data_dir} is empty: ingesting {settings.corpus_dir} first…", file=sys.stderr)
+    report = ingest_paths([settings.corpus_dir], settings)
+    for failure in report.failures:
+        print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
+    if report.chunks_total == 0:
+        print("error: nothing could be ingested; see the messages above", file=sys.stderr)
+        return False
+    return True
 
 
 if __name__ == "__main__":

@@ -92,7 +92,9 @@ def remove_injection(question: str) -> tuple[str, bool]:
 
 
 def fts_expression(terms: Sequence[str], organisations: Sequence[str] = ()) -> str:
-    """An FTS5 OR-query of the terms, their staff-vocabulary expansions and named organisations."""
+    """An FTS5 OR-query of the terms, their staff-vocabulary expansions, named organisations, and adjacent
+    term pairs as phrases, so a passage using the question's own phrase ("key message") outranks one that
+    merely contains both words somewhere."""
     vocabulary = _vocabulary()
     words: list[str] = []
     for term in terms:
@@ -103,6 +105,7 @@ def fts_expression(terms: Sequence[str], organisations: Sequence[str] = ()) -> s
         if " " in phrase and phrase in joined:
             words.extend(expansions)
     words.extend(organisations)
+    words.extend(f"{first} {second}" for first, second in zip(terms, terms[1:], strict=False))
     unique: list[str] = []
     for word in words:
         token = word.lower().replace('"', "").strip()
