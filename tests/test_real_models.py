@@ -1,0 +1,85 @@
+"""The honest layer: the real bundled embedder and the real embedded LLM on the real bundled corpus.
+
+Slow (model loads and a real generation), so marked ``slow``; CI runs them. The retrieval gate runs the same
+``nhs-assistant eval --retrieval-only`` command the hub team uses, with thresholds, so a retrieval regression
+fails the build.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant import cli
+from assistant.config import BUNDLED_CORPUS, Settings, load_settings
+from assistant.pipeline import Assistant
+from assistant.prompts import REFUSAL_SENTENCE
+from ingest.pipeline import ingest_paths
+
+pytestmark = pytest.mark.slow
+
+HIT5_FLOOR = 0.85
+MRR_FLOOR = 0.68
+
+
+@pytest.fixture(scope="module")
+def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    settings = load_settings(data_dir=tmp_path_factory.mktemp("real") / "data")
+    report = ingest_paths([BUNDLED_CORPUS], settings)
+    assert report.ok and report.documents_added == 3
+    return settings
+
+
+@pytest.fixture(scope="module")
+def assistant(real_settings: Settings) -> Iterator[Assistant]:
+    assistant = Assistant(real_settings)
+    yield assistant
+    assistant.store.close()
+
+
+def test_retrieval_eval_meets_thresholds(real_settings: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "retrieval.json"
+    status = cli.main(
+        [
+            "eval", "--retrieval-only", "--data-dir", str(real_settings.data_dir), "--out", str(out),
+            "--min-hit5", str(HIT5_FLOOR), "--min-mrr", str(MRR_FLOOR),
+        ]
+    )
+    summary = json.loads(out.read_text())["summary"]
+    assert status == 0, summary
+    assert summary["hit@5"] >= HIT5_FLOOR and summary["mrr"] >= MRR_FLOOR
+
+
+def test_which_trusts_question_returns_several_organisations(assistant: Assistant) -> None:
+    retrieved = assistant.retrieve("Which trusts run innovation fellowships?")
+    organisations = {org for item in retrieved for org in item.chunk.organisations}
+    assert "Mid and South Essex NHS Foundation Trust" in organisations
+    assert "Chelsea and Westminster Hospital NHS Foundation Trust" in organisations
+
+
+def test_staff_wording_finds_the_funding_passage(assistant: Assistant) -> None:
+    retrieved = assistant.retrieve("Which hospital gets its innovation money from a charity?")
+    assert any("CW+" in item.chunk.organisations for item in retrieved[:3])
+
+
+def test_out_of_scope_question_is_refused_before_generation(assistant: Assistant) -> None:
+    answer = assistant.ask("What is the current waiting time for hip replacement surgery in Leeds?")
+    assert answer.refused and answer.text == REFUSAL_SENTENCE
+    assert answer.model.startswith("none")
+
+
+def test_real_llm_gives_a_cited_grounded_answer(assistant: Assistant) -> None:
+    answer = assistant.ask("How is the innovation programme at Chelsea and Westminster funded?")
+    assert not answer.refused, answer.text
+    assert answer.model.startswith("llamacpp:")
+    assert answer.citations, answer.text
+    assert all(not citation.dangling for citation in answer.citations)
+    cited = {n for c in answer.citations for n in c.numbers}
+    assert cited <= {source.number for source in answer.sources}
+    cw_sources = {s.number for s in answer.sources if "CW+" in s.chunk.organisations}
+    assert cw_sources & cited, (answer.text, [s.chunk.section for s in answer.sources])
+    assert "CW+" in answer.text
+    assert answer.timings.first_token_s is not None and answer.timings.total_s > answer.timings.first_token_s
