@@ -36,7 +36,7 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 
 
 def parse_numbers(group: str) -> tuple[int, ...]:
-    """"1, 3" -> (1, 3); "2-4" -> (2, 3, 4)."""
+    """ "1, 3" -> (1, 3); "2-4" -> (2, 3, 4)."""
     numbers: list[int] = []
     for part in re.split(r"\s*[,;]\s*", group):
         if re.fullmatch(r"\d+\s*[–-]\s*\d+", part):
@@ -95,7 +95,9 @@ def check_citations(text: str, sources: Sequence[Source], embed: Embed) -> tuple
             numbers_ok = _numbers_present(claim, [by_number[n].chunk.text for n in valid])
         supported = bool(valid) and score >= SUPPORT_THRESHOLD and numbers_ok
         citations.append(
-            Citation(sentence=claim, numbers=numbers, supported=supported, support_score=round(score, 3), dangling=dangling)
+            Citation(
+                sentence=claim, numbers=numbers, supported=supported, support_score=round(score, 3), dangling=dangling
+            )
         )
     return citations, uncited
 
@@ -118,7 +120,11 @@ def _word_recall(claim: str, passage: str) -> float:
     if not claim_words:
         return 0.0
     passage_words = _content_words(passage)
-    found = sum(1 for word in claim_words if word in passage_words or any(p.startswith(word[:5]) for p in passage_words if len(word) > 5))
+    found = sum(
+        1
+        for word in claim_words
+        if word in passage_words or any(p.startswith(word[:5]) for p in passage_words if len(word) > 5)
+    )
     return found / len(claim_words)
 
 

@@ -61,7 +61,12 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--organisation", action="append", default=[], help="only passages about this organisation")
     ask.add_argument("--kind", action="append", default=[], choices=CHUNK_KINDS, help="only this kind of passage")
     ask.add_argument("--document", action="append", default=[], help="only this document id")
-    ask.add_argument("--domain", action="append", default=[], help="only this report section, e.g. 'Governance & Resources'")
+    ask.add_argument(
+        "--domain",
+        action="append",
+        default=[],
+        help="only this report section, e.g. 'Governance & Resources'",
+    )
     ask.add_argument("--json", action="store_true", help="print the full answer record as JSON")
 
     serve = commands.add_parser(
@@ -176,7 +181,9 @@ def _ask(args: argparse.Namespace) -> int:
             print(f"  - {sentence}")
     timings = answer.timings
     first = f"{timings.first_token_s:.1f}" if timings.first_token_s is not None else "-"
-    print(f"\n({answer.model}; sources {timings.sources_s:.1f} s, first token {first} s, total {timings.total_s:.1f} s)")
+    print(
+        f"\n({answer.model}; sources {timings.sources_s:.1f} s, first token {first} s, total {timings.total_s:.1f} s)"
+    )
     return 0
 
 

@@ -61,7 +61,8 @@ class Settings(BaseSettings):
     sources_in_context: int = 5
     max_source_tokens: int = 130
     refusal_threshold: float = Field(
-        default=0.30, description="Best dense cosine below which the LLM is not called (calibrated on evals)."
+        default=0.40,
+        description="Best source-sentence relevance below which the LLM is not called (calibrated on evals).",
     )
 
     # App.

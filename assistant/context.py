@@ -87,7 +87,7 @@ def compress_passage(
 
 
 def source_label(chunk: Chunk) -> str:
-    """"Case study: EEAST ... | Vision & Strategy | p. 12" — enough for the model to attribute correctly."""
+    """ "Case study: EEAST ... | Vision & Strategy | p. 12" — enough for the model to attribute correctly."""
     parts: list[str] = []
     if chunk.case_study_title:
         parts.append(f"Case study: {chunk.case_study_title}")
@@ -123,7 +123,9 @@ def build_context(
         block = vectors[offset : offset + len(sentences)]
         offset += len(sentences)
         scores = score_sentences(sentences, block, query_vector, terms) if sentences else np.zeros(0)
-        passage = compress_passage(item.chunk, sentences, scores, budget, count_tokens) if sentences else item.chunk.text
+        passage = (
+            compress_passage(item.chunk, sentences, scores, budget, count_tokens) if sentences else item.chunk.text
+        )
         sources.append(Source(number=number, chunk=item.chunk, passage=passage, similarity=item.dense_similarity))
         scored.extend(
             ScoredSentence(number, position, sentence, float(score))

@@ -61,7 +61,9 @@ def _usable(sentence: str) -> bool:
     if not MIN_WORDS <= len(words) <= MAX_WORDS or _NOISE.search(sentence):
         return False
     stripped = sentence.rstrip()
-    complete = stripped.endswith((".", "!", "?", "”", '"', ")")) or bool(re.match(r"^(?:[-*•●▪]|\d{1,2}[.)])\s", sentence))
+    complete = stripped.endswith((".", "!", "?", "”", '"', ")")) or bool(
+        re.match(r"^(?:[-*•●▪]|\d{1,2}[.)])\s", sentence)
+    )
     return complete and not stripped.endswith(":") and not sentence.lower().startswith("case study")
 
 

@@ -197,9 +197,7 @@ class FeedbackStore:
             clauses.append("created_at >= ?")
             params.append(_utc(since).isoformat(timespec="seconds"))
         if text.strip():
-            clauses.append(
-                "(instr(lower(question), ?) OR instr(lower(answer), ?) OR instr(lower(comment), ?))"
-            )
+            clauses.append("(instr(lower(question), ?) OR instr(lower(answer), ?) OR instr(lower(comment), ?))")
             needle = text.strip().lower()
             params.extend([needle, needle, needle])
         where = " AND ".join(clauses) or "1"
@@ -283,9 +281,7 @@ def _source_dict(source: FeedbackSource) -> dict[str, object]:
 
 
 def _feedback_from_row(row: Sequence[object]) -> Feedback:
-    answer_id, created_at, rating, comment, question, answer, sources, model, prompt, refused, unsupported = (
-        row
-    )
+    answer_id, created_at, rating, comment, question, answer, sources, model, prompt, refused, unsupported = row
     source_dicts = cast(list[dict[str, object]], json.loads(str(sources)))
     return Feedback(
         answer_id=str(answer_id),

@@ -34,7 +34,7 @@ DEFAULT_OLLAMA_MODEL = "qwen2.5:1.5b-instruct"
 # several times longer on 2 cores; 512 was the fastest of 128/256/512 measured on this class of machine.
 LLAMACPP_BATCH_TOKENS = 512
 
-_SOURCE_MARKER = re.compile(r"^\[(\d+)\]", re.MULTILINE)
+_SOURCE_MARKER = re.compile(r"^(?:Source )?\[(\d+)\]", re.MULTILINE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _WORD_CHUNK = re.compile(r"\s*\S+(?:\s+$)?")
 

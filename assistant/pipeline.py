@@ -43,12 +43,14 @@ from ingest.embedding import Embedder, load_embedder
 from ingest.organisations import OrganisationIndex, build_organisation_index
 from ingest.store import ChunkStore
 
+MIN_TERM_COVERAGE = 0.25
+UNSUPPORTED_LEAD_FLOOR = 0.55
 INJECTION_ONLY = "I can only answer questions about the reports, and I follow no instructions from the question itself."
 _GENERIC_TERMS = frozenset(
-    """nhs innovation innovations innovative trust trusts site sites organisation organisations function functions
-    team teams staff report reports programme what which when where does have with from that this they their about
-    there would could should into your much many some other tell give were been being more most than then them also
-    only just like make help need want know""".split()
+    """nhs innovation innovations innovative trust trusts site sites organisation organisations function
+    functions team teams staff report reports programme what which when where does have with from that this
+    they their about there would could should into your much many some other tell give were been being more
+    most than then them also only just like make help need want know""".split()
 )
 
 
@@ -136,11 +138,6 @@ class Assistant:
             return
         query_vector = self.embedder.embed_query(plan.search_text)
         retrieved = self.retriever.retrieve(plan, filters, self.settings.sources_in_context, query_vector)
-        reason = self._refusal_reason(plan, retrieved)
-        if reason is not None:
-            yield SourcesReady((), refused=True)
-            yield AnswerDone(self._refusal(question, (), REFUSAL_SENTENCE, reason, started))
-            return
         sources, scored = build_context(
             retrieved,
             query_vector,
@@ -149,6 +146,12 @@ class Assistant:
             self.settings.max_source_tokens,
             plan.search_text,
         )
+        best_sentence = max((sentence.score for sentence in scored), default=0.0)
+        reason = self._refusal_reason(plan, retrieved, best_sentence)
+        if reason is not None:
+            yield SourcesReady((), refused=True)
+            yield AnswerDone(self._refusal(question, (), REFUSAL_SENTENCE, reason, started))
+            return
         evidence = select_evidence(scored, sources)
         sources_s = time.perf_counter() - started
         yield SourcesReady(tuple(sources))
@@ -168,7 +171,7 @@ class Assistant:
         if evidence and not is_refusal(lead):
             points = "\n\n" + render_evidence(evidence)
             yield AnswerToken(points)
-        answer = self._finish(question, lead, evidence, sources, started, sources_s, first_token_s, plan)
+        answer = self._finish(question, lead, evidence, sources, started, sources_s, first_token_s, plan, best_sentence)
         yield AnswerDone(answer)
 
     def ask(self, question: str, history: Sequence[Turn] = (), filters: Filters = Filters()) -> Answer:
@@ -180,29 +183,28 @@ class Assistant:
 
     def _messages(self, plan: QueryPlan, sources: Sequence[Source]) -> list[BaseMessage]:
         """System prompt first and unchanged between turns, so llama.cpp reuses its cached KV prefix."""
-        user = self.prompts.answer.render(
-            sources=render_sources(sources, self.prompts.source), question=plan.question
-        )
+        user = self.prompts.answer.render(sources=render_sources(sources, self.prompts.source), question=plan.question)
         return [SystemMessage(content=self.prompts.system.text), HumanMessage(content=user)]
 
-    def _refusal_reason(self, plan: QueryPlan, retrieved: Sequence[RetrievedChunk]) -> str | None:
+    def _refusal_reason(self, plan: QueryPlan, retrieved: Sequence[RetrievedChunk], best_sentence: float) -> str | None:
         """Refuse without the LLM when nothing retrieved is about the question.
 
-        Two signals, calibrated on the eval set: the best dense cosine, and how many of the question's
-        specific terms (not "NHS", "innovation", ...) occur in the retrieved passages. A question naming an
-        organisation the index knows is never refused here.
+        Two signals, calibrated on the eval set (see README): the best relevance of any single source
+        sentence to the question (cosine plus term overlap; a whole passage can look related while no
+        sentence in it is), and how many of the question's specific terms (not "NHS", "innovation", ...)
+        occur in the passages. Organisation names do not count as covered terms: "waiting times in Leeds"
+        is not answerable just because Leeds appears in a case study.
         """
         if not retrieved:
             return "nothing retrieved"
-        if plan.organisations and any(set(plan.organisations) & set(r.chunk.organisations) for r in retrieved):
-            return None
-        best = max((r.dense_similarity or 0.0) for r in retrieved)
-        coverage = _term_coverage(plan.question, [r.chunk.text for r in retrieved])
         threshold = self.settings.refusal_threshold
-        if best < threshold:
-            return f"best similarity {best:.2f} below {threshold:.2f}"
-        if coverage < 0.3 or (coverage < 0.5 and best < threshold + 0.1):
-            return f"question terms barely covered ({coverage:.0%}) and best similarity {best:.2f}"
+        if best_sentence < threshold:
+            return f"no source sentence is about the question (best {best_sentence:.2f} < {threshold:.2f})"
+        named = set(plan.organisations) & {org for r in retrieved for org in r.chunk.organisations}
+        organisation_words = {word for name in named for word in re.findall(r"[a-z0-9]+", name.lower())}
+        coverage, terms = _term_coverage(plan.search_text, [r.chunk.text for r in retrieved], organisation_words)
+        if terms >= 3 and coverage < MIN_TERM_COVERAGE:
+            return f"the sources mention almost none of the question's terms ({coverage:.0%})"
         return None
 
     def _refusal(self, question: str, sources: tuple[Source, ...], text: str, reason: str, started: float) -> Answer:
@@ -229,8 +231,15 @@ class Assistant:
         sources_s: float,
         first_token_s: float | None,
         plan: QueryPlan,
+        best_sentence: float,
     ) -> Answer:
         refused = is_refusal(lead) and len(lead) < len(REFUSAL_SENTENCE) + 40
+        reason = "the model found the sources do not answer it" if refused else None
+        if not refused and best_sentence < UNSUPPORTED_LEAD_FLOOR:
+            lead_citations, _ = check_citations(lead, sources, self.embedder.embed_documents)
+            if not any(citation.supported for citation in lead_citations):
+                refused = True
+                reason = f"weak sources ({best_sentence:.2f}) and no supported claim in the model's answer"
         raw = REFUSAL_SENTENCE if refused else "\n\n".join(part for part in (lead, render_evidence(evidence)) if part)
         text = remove_dangling(raw, len(sources))
         citations, uncited = ([], []) if refused else check_citations(raw, sources, self.embedder.embed_documents)
@@ -244,7 +253,7 @@ class Assistant:
             sources=tuple(sources),
             citations=tuple(citations),
             refused=refused,
-            refusal_reason="the model found the sources do not answer it" if refused else None,
+            refusal_reason=reason,
             timings=Timings(sources_s=sources_s, first_token_s=first_token_s, total_s=total),
             prompt_version=self.prompt_version,
             model=self.model_label,
@@ -260,7 +269,14 @@ class Assistant:
             if not chunk.organisations:
                 continue
             title = chunk.case_study_title or (chunk.section_path[-1] if chunk.section_path else chunk.doc_title)
-            studies.append(CaseStudy(chunk=chunk, organisations=chunk.organisations, title=title, summary=_summary(chunk.text, title)))
+            studies.append(
+                CaseStudy(
+                    chunk=chunk,
+                    organisations=chunk.organisations,
+                    title=title,
+                    summary=_summary(chunk.text, title),
+                )
+            )
         return studies
 
     def case_studies(
@@ -283,7 +299,9 @@ class Assistant:
         if topic.strip() and studies:
             query = self.embedder.embed_query(topic)
             vectors = self.store.embeddings([study.chunk.chunk_id for study in studies])
-            lexical = {cid for cid, _ in self.store.lexical_search(plan_query(topic, (), self.organisations).lexical, 50)}
+            lexical = {
+                cid for cid, _ in self.store.lexical_search(plan_query(topic, (), self.organisations).lexical, 50)
+            }
 
             def relevance(study: CaseStudy) -> float:
                 vector = vectors.get(study.chunk.chunk_id)
@@ -309,15 +327,17 @@ def _summary(text: str, title: str) -> str:
     return title
 
 
-def _term_coverage(question: str, passages: Sequence[str]) -> float:
-    """Share of the question's specific terms found in the passages, by 5-letter prefix or a synonym."""
-    words = {w for w in re.findall(r"[a-z0-9]+", question.lower()) if len(w) > 3 and w not in _GENERIC_TERMS}
+def _term_coverage(
+    question: str, passages: Sequence[str], ignore: frozenset[str] | set[str] = frozenset()
+) -> tuple[float, int]:
+    """Share of the question's specific terms found in the passages (by 5-letter prefix or a synonym), and
+    how many specific terms there were: with one or two, a share says little."""
+    words = {w for w in re.findall(r"[a-z0-9]+", question.lower()) if len(w) > 3 and w not in _GENERIC_TERMS | ignore}
     if not words:
-        return 1.0
+        return 1.0, 0
     haystack = " ".join(passages).lower()
     found = 0
     for word in words:
         alternatives = (word, *staff_synonyms(word))
         found += any(alternative[:5] in haystack for alternative in alternatives)
-    return found / len(words)
-
+    return found / len(words), len(words)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
 from assistant.records import Turn
@@ -105,7 +106,7 @@ def fts_expression(terms: Sequence[str], organisations: Sequence[str] = ()) -> s
         if " " in phrase and phrase in joined:
             words.extend(expansions)
     words.extend(organisations)
-    words.extend(f"{first} {second}" for first, second in zip(terms, terms[1:], strict=False))
+    words.extend(f"{first} {second}" for first, second in pairwise(terms))
     unique: list[str] = []
     for word in words:
         token = word.lower().replace('"', "").strip()

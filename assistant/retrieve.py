@@ -1,8 +1,9 @@
 """Hybrid retrieval: dense (MiniLM in Chroma) and lexical (FTS5 BM25) rankings, fused, then diversified.
 
 Dense search finds paraphrases ("money" near "funding"); BM25 finds exact names, numbers and rare terms
-that a 384-dimension embedding blurs. The two are fused by a convex combination of normalised scores. Questions that name an organisation boost that organisation's passages; questions asking for
-examples boost case studies and best practice and spread the results across organisations, so "which
+that a 384-dimension embedding blurs. The two are fused by a convex combination of normalised scores.
+Questions that name an organisation boost that organisation's passages; questions asking for examples
+boost case studies and best practice and spread the results across organisations, so "which
 trusts ..." returns several trusts rather than one trust's paragraph five times.
 """
 
@@ -44,7 +45,9 @@ def min_max(scores: Sequence[tuple[str, float]]) -> dict[str, float]:
 
 
 def fuse_scores(
-    dense: Sequence[tuple[str, float]], lexical: Sequence[tuple[str, float]], dense_weight: float = DENSE_WEIGHT
+    dense: Sequence[tuple[str, float]],
+    lexical: Sequence[tuple[str, float]],
+    dense_weight: float = DENSE_WEIGHT,
 ) -> dict[str, float]:
     """Convex combination of min-max normalised scores: w * dense(d) + (1 - w) * bm25(d), absent = 0.
 
@@ -89,7 +92,9 @@ class Retriever:
                 bonus += ORGANISATION_BOOST
             if plan.wants_examples and chunk.kind in ("case_study", "best_practice") and chunk.organisations:
                 bonus += EXAMPLE_BOOST
-            results.append(Candidate(chunk, score + bonus, similarity.get(cid), dense_rank.get(cid), lexical_rank.get(cid)))
+            results.append(
+                Candidate(chunk, score + bonus, similarity.get(cid), dense_rank.get(cid), lexical_rank.get(cid))
+            )
         results.sort(key=lambda candidate: candidate.fused, reverse=True)
         return results
 
@@ -115,9 +120,11 @@ class Retriever:
         ]
 
 
-
 def diversify(
-    candidates: Sequence[Candidate], vectors: dict[str, np.ndarray], k: int, spread_organisations: bool = False
+    candidates: Sequence[Candidate],
+    vectors: dict[str, np.ndarray],
+    k: int,
+    spread_organisations: bool = False,
 ) -> list[Candidate]:
     """Maximal marginal relevance over the fused list, skipping near-duplicates.
 
@@ -143,7 +150,11 @@ def diversify(
             if redundancy >= NEAR_DUPLICATE:
                 continue
             score = MMR_LAMBDA * relevance - (1 - MMR_LAMBDA) * redundancy
-            if spread_organisations and candidate.chunk.organisations and covered.issuperset(candidate.chunk.organisations):
+            if (
+                spread_organisations
+                and candidate.chunk.organisations
+                and covered.issuperset(candidate.chunk.organisations)
+            ):
                 score -= 0.5
             if score > best_score:
                 best, best_score = candidate, score

@@ -171,9 +171,7 @@ def sources_html(sources: Sequence[Source], citations: Sequence[Citation] = ()) 
         if source.chunk.organisations:
             summary += f" · {html.escape(', '.join(source.chunk.organisations))}"
         if citing and not any(citation.supported for citation in citing):
-            summary += (
-                f' <span class="unsupported-flag">{UNSUPPORTED_FLAG} cited for an unsupported claim</span>'
-            )
+            summary += f' <span class="unsupported-flag">{UNSUPPORTED_FLAG} cited for an unsupported claim</span>'
         elif citations and not citing:
             summary += ' <span class="not-cited">(not cited)</span>'
         body = highlighted_passage_html(source.passage, [citation.sentence for citation in citing])
@@ -299,9 +297,7 @@ def conversation_markdown(exchanges: Sequence[Exchange], exported_at: datetime |
         if answer.sources:
             lines += ["", "### Sources", ""]
             for source in answer.sources:
-                organisations = (
-                    f" ({', '.join(source.chunk.organisations)})" if source.chunk.organisations else ""
-                )
+                organisations = f" ({', '.join(source.chunk.organisations)})" if source.chunk.organisations else ""
                 lines.append(f"{source.number}. **{source_location(source.chunk)}**{organisations}")
                 lines += [
                     "",

@@ -322,9 +322,7 @@ _SCANNED_REASON = "no extractable text: it looks like a scanned PDF; run OCR on 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 _HYPHENATED_LINE_END = re.compile(r"([^\W\d_])[-\u00ad][ \t]*\n[ \t]*([^\W\d_])")
-_PAGE_NUMBER_LINE = re.compile(
-    r"(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:/|of)\s*\d{1,4})?", re.IGNORECASE
-)
+_PAGE_NUMBER_LINE = re.compile(r"(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:/|of)\s*\d{1,4})?", re.IGNORECASE)
 
 
 def _read_pdf(path: Path, raw: bytes) -> _Extraction:
@@ -353,9 +351,7 @@ def _read_pdf(path: Path, raw: bytes) -> _Extraction:
         pages, page_warnings, failures = _extract_pdf_pages(reader)
     if not pages:
         if failures == page_count:
-            raise UnreadableDocument(
-                path, "damaged or not a valid PDF (text extraction failed on every page)"
-            )
+            raise UnreadableDocument(path, "damaged or not a valid PDF (text extraction failed on every page)")
         raise UnreadableDocument(path, _SCANNED_REASON)
     notes = list(page_warnings)
     if diagnostics:
@@ -428,9 +424,7 @@ def _drop_page_number_lines(lines: list[str]) -> list[str]:
     filled = [index for index, line in enumerate(lines) if line.strip()]
     edges = {filled[0], filled[-1]} if filled else set()
     return [
-        line
-        for index, line in enumerate(lines)
-        if not (index in edges and _PAGE_NUMBER_LINE.fullmatch(line.strip()))
+        line for index, line in enumerate(lines) if not (index in edges and _PAGE_NUMBER_LINE.fullmatch(line.strip()))
     ]
 
 
@@ -636,9 +630,7 @@ class _HtmlTextExtractor(HTMLParser):
         self._parts.append(text)
 
 
-_HTML_SKIPPED = frozenset(
-    {"script", "style", "nav", "header", "footer", "noscript", "template", "head", "svg"}
-)
+_HTML_SKIPPED = frozenset({"script", "style", "nav", "header", "footer", "noscript", "template", "head", "svg"})
 _HTML_PARAGRAPHS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote"})
 _HTML_LINES = frozenset({"div", "br", "tr", "li", "section", "article", "dd", "dt", "pre", "hr"})
 

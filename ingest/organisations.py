@@ -26,7 +26,14 @@ _NHS_NAME = re.compile(
 )
 _ABBREVIATION = re.compile(r"([A-Z][\w’'&+ -]{6,90}?)\s\(([A-Z][A-Za-z+&]{1,9})\)")
 _LEADING_NOISE = re.compile(r"^(?:In|At|For|The|With|By|From|Using|Across|Within)\s+")
-_GENERIC = {"nhs foundation trust", "foundation trust", "icb", "nhs trust", "mental health trust", "acute trust"}
+_GENERIC = {
+    "nhs foundation trust",
+    "foundation trust",
+    "icb",
+    "nhs trust",
+    "mental health trust",
+    "acute trust",
+}
 
 
 def _key(name: str) -> str:

@@ -38,7 +38,22 @@ _RECOMMENDATIONS = re.compile(r"^recommendations?\b", re.IGNORECASE)
 _KEY_FINDING = re.compile(r"^key findings?\b", re.IGNORECASE)
 _SLIDE_TITLE = re.compile(r"^(?:key (?:theme|finding)s?\b|executive summary\b)", re.IGNORECASE)
 _STATISTIC = re.compile(r"\b\d+(?:\.\d+)?\s?%|\(n\s?=\s?\d+\)|\b\d+\s+(?:of\s+(?:the\s+)?\d+\s+)?Sites?\b")
-_TRAILING_FUNCTION_WORDS = {"and", "or", "of", "the", "to", "as", "with", "for", "a", "an", "in", "on", "by", "that"}
+_TRAILING_FUNCTION_WORDS = {
+    "and",
+    "or",
+    "of",
+    "the",
+    "to",
+    "as",
+    "with",
+    "for",
+    "a",
+    "an",
+    "in",
+    "on",
+    "by",
+    "that",
+}
 _QUOTE_OPEN = ("“", '"', "‘")
 _SENTENCE_END = re.compile(r"(?<=[.!?”])\s+(?=[A-Z“\"(])")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•●▪]|\d{1,2}[.)])\s+")
@@ -178,6 +193,7 @@ def _units(blocks: list[_Block], top_level: set[str]) -> list[_Unit]:
     case_study: str | None = None
     contents_seen = False
     as_written: dict[str, str] = {}
+    orphan: _Unit | None = None
 
     for index, block in enumerate(blocks):
         new_slide = block.slide != current_slide
@@ -195,16 +211,25 @@ def _units(blocks: list[_Block], top_level: set[str]) -> list[_Unit]:
             is_heading = False
         if is_heading:
             heading, level = _heading_level(block.text, new_slide, top_level)
+            merging = (
+                pending is not None
+                and pending[1] == 2
+                and level >= 2
+                and not _is_marker(pending[0])
+                and not _CASE_STUDY.match(heading)
+            )
+            if orphan is not None and not merging:
+                units.append(orphan)
+            orphan = None
             if level == 1 and _normalise_heading(heading) == _normalise_heading(outline[0]):
                 pending = None
                 continue
             if level == 3 and not (strong_container or (pending is not None and _is_marker(pending[0]))):
                 level = 2
             written = block.text
-            if pending is not None and pending[1] == 2 and level >= 2 and not _is_marker(pending[0]):
-                if not _CASE_STUDY.match(heading):
-                    written = f"{as_written.get(pending[0], pending[0])}\n\n{block.text}"
-                    heading, level = f"{pending[0]}: {heading}", 2
+            if merging and pending is not None:
+                written = f"{as_written.get(pending[0], pending[0])}\n\n{block.text}"
+                heading, level = f"{pending[0]}: {heading}", 2
             as_written[heading] = written
             if level <= 2:
                 strong_container = bool(_SLIDE_TITLE.match(heading))
@@ -216,8 +241,13 @@ def _units(blocks: list[_Block], top_level: set[str]) -> list[_Unit]:
                 best_practice = True
             elif level <= 2:
                 best_practice = False
+            if level >= 2 and not _is_marker(heading) and len(heading.split()) >= 3 and not case_study:
+                orphan_block = _Block(written, block.page, block.slide)
+                path = tuple(part for part in outline[:-1] if part) or tuple(part for part in outline if part)
+                orphan = _Unit(path, None, [orphan_block], _kind_for(orphan_block, path, None, best_practice))
             continue
         pending = None
+        orphan = None
         path = tuple(part for part in outline if part)
         kind = _kind_for(block, path, case_study, best_practice)
         heading_text = outline[2] or outline[1] or None
@@ -225,8 +255,10 @@ def _units(blocks: list[_Block], top_level: set[str]) -> list[_Unit]:
         if last is not None and last.path == path and last.kind == kind and last.blocks[-1].slide == block.slide:
             last.blocks.append(block)
         else:
-            written = as_written.get(heading_text) if heading_text else None
-            units.append(_Unit(path, heading_text, [block], kind, case_study, written))
+            heading_written = as_written.get(heading_text) if heading_text else None
+            units.append(_Unit(path, heading_text, [block], kind, case_study, heading_written))
+    if orphan is not None:
+        units.append(orphan)
     return units
 
 
@@ -354,18 +386,14 @@ def _atoms(text: str, budget: int, count_tokens: TokenCounter) -> Iterator[str]:
         if len(lines) > 1 and all(count_tokens(line) <= budget for line in lines):
             yield from lines
             continue
-        for sentence in _SENTENCE_END.split(block):
-            yield sentence
+        yield from _SENTENCE_END.split(block)
 
 
 def _make_chunk(
     document: LoadedDocument, group: list[_Unit], text: str, position: int, organisations: OrganisationIndex
 ) -> Chunk:
     first = group[0]
-    if len(group) == 1:
-        path = first.path
-    else:
-        path = first.path[:2] if len(first.path) >= 2 else first.path
+    path = first.path if len(group) == 1 else first.path[:2]
     kinds = [unit.kind for unit in group]
     kind: ChunkKind = first.kind if len(set(kinds)) == 1 else _dominant_kind(kinds)
     context = " > ".join(path)

@@ -19,7 +19,6 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -311,7 +310,8 @@ class ChunkStore:
             ),
         )
         self._db.executemany(
-            "INSERT INTO chunk_organisations VALUES (?,?)", [(chunk.chunk_id, org) for org in chunk.organisations]
+            "INSERT INTO chunk_organisations VALUES (?,?)",
+            [(chunk.chunk_id, org) for org in chunk.organisations],
         )
         context = " ".join((chunk.doc_title, *chunk.section_path, *chunk.organisations))
         self._db.execute("INSERT INTO chunks_fts VALUES (?,?,?)", (chunk.chunk_id, chunk.text, context))
@@ -321,7 +321,9 @@ class ChunkStore:
         known: set[str] = set()
         for batch in _batches(id_list, 500):
             marks = ",".join("?" * len(batch))
-            known.update(row[0] for row in self._db.execute(f"SELECT chunk_id FROM chunks WHERE chunk_id IN ({marks})", batch))
+            known.update(
+                row[0] for row in self._db.execute(f"SELECT chunk_id FROM chunks WHERE chunk_id IN ({marks})", batch)
+            )
         return known
 
     def _delete_vectors(self, ids: Sequence[str]) -> None:
@@ -389,15 +391,17 @@ def _sql_filter(filters: Filters) -> tuple[str, list[str]]:
     """A WHERE fragment over alias ``c`` (chunks); always valid, "1=1" when unfiltered."""
     parts: list[str] = ["1=1"]
     params: list[str] = []
-    for column, values in (("c.doc_id", filters.doc_ids), ("c.kind", filters.kinds), ("c.domain", filters.domains)):
+    for column, values in (
+        ("c.doc_id", filters.doc_ids),
+        ("c.kind", filters.kinds),
+        ("c.domain", filters.domains),
+    ):
         if values:
             parts.append(f"{column} IN ({','.join('?' * len(values))})")
             params.extend(values)
     if filters.organisations:
         marks = ",".join("?" * len(filters.organisations))
-        parts.append(
-            f"c.chunk_id IN (SELECT chunk_id FROM chunk_organisations WHERE organisation IN ({marks}))"
-        )
+        parts.append(f"c.chunk_id IN (SELECT chunk_id FROM chunk_organisations WHERE organisation IN ({marks}))")
         params.extend(filters.organisations)
     return " AND ".join(parts), params
 
@@ -409,7 +413,10 @@ def _open_collection(settings: Settings) -> Any:
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_host:
         client = chromadb.HttpClient(
-            host=settings.chroma_host, port=settings.chroma_port, ssl=settings.chroma_ssl, settings=chroma_settings
+            host=settings.chroma_host,
+            port=settings.chroma_port,
+            ssl=settings.chroma_ssl,
+            settings=chroma_settings,
         )
     else:
         settings.chroma_dir.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,10 @@ def _source(number: int, text: str) -> Source:
 
 
 SOURCES = [
-    _source(1, "In Chelsea and Westminster Hospital NHS Foundation Trust the innovation programme is funded by its charity CW+."),
+    _source(
+        1,
+        "In Chelsea and Westminster Hospital NHS Foundation Trust the innovation programme is funded by its charity CW+.",
+    ),
     _source(2, "The survey received approximately 130 responses across a range of staff bands."),
 ]
 
@@ -59,4 +62,7 @@ def test_uncited_claims_and_dangling_numbers_are_reported() -> None:
 
 
 def test_sentences_split_after_citations() -> None:
-    assert split_answer_sentences("First claim [1]. Second claim [2].") == ["First claim [1].", "Second claim [2]."]
+    assert split_answer_sentences("First claim [1]. Second claim [2].") == [
+        "First claim [1].",
+        "Second claim [2].",
+    ]

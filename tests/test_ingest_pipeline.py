@@ -126,7 +126,9 @@ def test_only_one_ingest_at_a_time(settings: Settings) -> None:
         pass
 
 
-def test_cli_ingest_json_and_exit_codes(tiny_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_ingest_json_and_exit_codes(
+    tiny_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from assistant import cli
     from ingest import pipeline
 

@@ -117,12 +117,8 @@ def test_pdf_footer_page_numbers_are_dropped(tmp_path: Path) -> None:
 
 
 def test_pdf_title_comes_from_metadata_when_sensible(tmp_path: Path) -> None:
-    titled = write_pdf(
-        tmp_path / "a.pdf", ["Body text of the report."], title="Spreading Innovation in the NHS"
-    )
-    placeholder = write_pdf(
-        tmp_path / "b.pdf", ["First line as title\nMore body."], title="Microsoft Word - b.docx"
-    )
+    titled = write_pdf(tmp_path / "a.pdf", ["Body text of the report."], title="Spreading Innovation in the NHS")
+    placeholder = write_pdf(tmp_path / "b.pdf", ["First line as title\nMore body."], title="Microsoft Word - b.docx")
 
     assert load_document(titled).info.title == "Spreading Innovation in the NHS"
     assert load_document(placeholder).info.title == "First line as title"
@@ -306,8 +302,7 @@ def test_docx_headings_become_markdown_and_tables_become_rows(tmp_path: Path) ->
 
     assert loaded.pages[0].number is None
     assert loaded.pages[0].text == (
-        "# Learning report\n\nSites built capacity.\n\n## Governance\n\n"
-        "Site | Lead\nEssex | Dr A\n\nAfter the table."
+        "# Learning report\n\nSites built capacity.\n\n## Governance\n\nSite | Lead\nEssex | Dr A\n\nAfter the table."
     )
     assert loaded.info.title == "Learning report"
     assert loaded.file_format == "docx"
@@ -464,9 +459,7 @@ def test_missing_metadata_file_means_no_catalogue(tmp_path: Path) -> None:
         ('{"a.pdf": {"title": "x", "year": "soon"}}', "entry 'a.pdf' has a 'year' that is not a number"),
     ],
 )
-def test_malformed_metadata_names_the_file_and_the_problem(
-    tmp_path: Path, content: str, problem: str
-) -> None:
+def test_malformed_metadata_names_the_file_and_the_problem(tmp_path: Path, content: str, problem: str) -> None:
     (tmp_path / "metadata.json").write_text(content, encoding="utf-8")
 
     with pytest.raises(ValueError) as caught:

@@ -15,7 +15,10 @@ from ingest.organisations import build_organisation_index
         ("how does CW+ fund things", "CW+"),
         ("anything from GSTT?", "Guy's and St Thomas' NHS Foundation Trust"),
         ("Guy’s and St Thomas’ leadership", "Guy's and St Thomas' NHS Foundation Trust"),
-        ("Birmingham Women’s & Children’s NHS Foundation Trust", "Birmingham Women's and Children's NHS Foundation Trust"),
+        (
+            "Birmingham Women’s & Children’s NHS Foundation Trust",
+            "Birmingham Women's and Children's NHS Foundation Trust",
+        ),
     ],
 )
 def test_aliases_resolve_to_canonical_names(mention: str, canonical: str) -> None:

@@ -44,8 +44,16 @@ def test_retrieval_eval_meets_thresholds(real_settings: Settings, tmp_path: Path
     out = tmp_path / "retrieval.json"
     status = cli.main(
         [
-            "eval", "--retrieval-only", "--data-dir", str(real_settings.data_dir), "--out", str(out),
-            "--min-hit5", str(HIT5_FLOOR), "--min-mrr", str(MRR_FLOOR),
+            "eval",
+            "--retrieval-only",
+            "--data-dir",
+            str(real_settings.data_dir),
+            "--out",
+            str(out),
+            "--min-hit5",
+            str(HIT5_FLOOR),
+            "--min-mrr",
+            str(MRR_FLOOR),
         ]
     )
     summary = json.loads(out.read_text())["summary"]

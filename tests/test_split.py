@@ -47,7 +47,10 @@ def test_section_path_follows_the_report_outline() -> None:
     assert eeast.section_path[1] == "Key theme 1: Ensuring strategy is needs-led"
     assert eeast.domain == "Vision & Strategy"
     funding = next(chunk for chunk in chunks if "rely heavily" in chunk.text)
-    assert funding.section_path[:2] == ("Governance & Resources", "Key theme 2: Securing recurrent funding sources for core activities")
+    assert funding.section_path[:2] == (
+        "Governance & Resources",
+        "Key theme 2: Securing recurrent funding sources for core activities",
+    )
 
 
 def test_kinds_are_recognised() -> None:
