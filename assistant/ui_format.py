@@ -446,8 +446,10 @@ def eval_failure_markdown(item: Mapping[str, Any]) -> str:
     if retrieved:
         lines += ["", "**Top retrieved passages:**"]
         for rank, source in enumerate(retrieved[:5], start=1):
-            page = f", p. {source['page']}" if source.get("page") is not None else ""
-            where = f"{source.get('doc_title', '')}, {source.get('section', '')}{page}"
+            metadata = source.get("metadata")
+            where_from = metadata if isinstance(metadata, Mapping) else source
+            page = f", p. {where_from['page']}" if where_from.get("page") is not None else ""
+            where = f"{where_from.get('doc_title', '')}, {where_from.get('section', '')}{page}"
             lines.append(f"{rank}. *{where}*: {_shorten(str(source.get('text', '')), 240)}")
     return "\n".join(lines)
 

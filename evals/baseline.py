@@ -24,8 +24,9 @@ from langchain_core.messages import HumanMessage
 from langchain_huggingface import HuggingFaceEmbeddings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from assistant.config import Settings
+from assistant.config import PROMPTS_DIR, Settings
 from assistant.llm import describe_model
+from assistant.prompts import load_prompt
 from assistant.records import (
     Answer,
     AnswerDone,
@@ -45,15 +46,8 @@ from ingest.loaders import discover_files, load_document, read_corpus_metadata
 CHUNK_SIZE = 1000
 CHUNK_OVERLAP = 200
 TOP_K = 4
-# The one-shot prompt of the LangChain RAG tutorial. It is part of the baseline's definition rather than a
-# product prompt, which is why it lives here and not in prompts/.
-BASELINE_PROMPT = """Answer the question using the context.
-
-Context:
-{context}
-
-Question: {question}
-Answer:"""
+# The one-shot prompt of the LangChain RAG tutorial, kept with the other prompts and versioned like them.
+BASELINE_PROMPT = load_prompt(PROMPTS_DIR, "baseline_answer")
 COLLECTION = "naive_baseline"
 
 
@@ -105,7 +99,7 @@ class NaiveBaseline:
 
     @property
     def prompt_version(self) -> str:
-        return f"baseline-textbook#{hashlib.sha256(BASELINE_PROMPT.encode()).hexdigest()[:8]}"
+        return f"{BASELINE_PROMPT.label}#{hashlib.sha256(BASELINE_PROMPT.text.encode()).hexdigest()[:8]}"
 
     def retrieve(
         self,
@@ -136,7 +130,7 @@ class NaiveBaseline:
         yield SourcesReady(sources=sources)
         model = self._require_chat_model()
         context = "\n\n".join(source.passage for source in sources)
-        prompt = BASELINE_PROMPT.replace("{context}", context).replace("{question}", question)
+        prompt = BASELINE_PROMPT.render(context=context, question=question)
         pieces: list[str] = []
         first_token_s: float | None = None
         for message in model.stream([HumanMessage(content=prompt)]):

@@ -443,6 +443,6 @@ def test_naive_baseline_is_evaluated_like_the_product(settings: Settings) -> Non
         assert any("80% self funded" in hit.chunk.text for hit in top)
         run = run_eval(baseline, questions, retrieval_only=False, pipeline="baseline")
 
-    assert run.pipeline == "baseline" and run.prompt_version.startswith("baseline-textbook#")
+    assert run.pipeline == "baseline" and run.prompt_version.startswith("baseline-textbook-v1#")
     assert run.summary["hit@10"] > 0
     assert all(item.answer is not None and len(item.sources) == TOP_K for item in run.items)
