@@ -59,7 +59,10 @@ class Settings(BaseSettings):
     # Retrieval and context.
     retrieval_candidates: int = 30
     sources_in_context: int = 5
-    max_source_tokens: int = 130
+    llm_sources: int = Field(
+        default=3, description="How many of the sources the model reads (the rest feed the quoted points)."
+    )
+    max_source_tokens: int = Field(default=90, description="Token budget per source passage in the prompt.")
     refusal_threshold: float = Field(
         default=0.40,
         description="Best source-sentence relevance below which the LLM is not called (calibrated on evals).",

@@ -71,6 +71,7 @@ def _attributed(sentence: str, source: Source) -> str:
     """Prefix the organisation when the sentence does not name it ("The survey received ..." -> who?)."""
     clean = _LINK.sub(r"\1", _MARKUP.sub("", sentence)).strip()
     clean = re.sub(r"^[-*•●▪]\s+", "", clean)
+    clean = re.sub(r"^\*(.+)\*$", r"\1", clean).strip()
     organisations = source.chunk.organisations
     if source.chunk.kind != "case_study" or not organisations:
         return clean

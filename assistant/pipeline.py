@@ -182,8 +182,13 @@ class Assistant:
         raise RuntimeError("the answer stream ended without a final answer")
 
     def _messages(self, plan: QueryPlan, sources: Sequence[Source]) -> list[BaseMessage]:
-        """System prompt first and unchanged between turns, so llama.cpp reuses its cached KV prefix."""
-        user = self.prompts.answer.render(sources=render_sources(sources, self.prompts.source), question=plan.question)
+        """System prompt first and unchanged between turns, so llama.cpp reuses its cached KV prefix.
+
+        The model reads only the first ``llm_sources`` sources: every prompt token costs time to first token
+        on a laptop CPU, and the quoted points already draw on all of them.
+        """
+        read = sources[: self.settings.llm_sources]
+        user = self.prompts.answer.render(sources=render_sources(read, self.prompts.source), question=plan.question)
         return [SystemMessage(content=self.prompts.system.text), HumanMessage(content=user)]
 
     def _refusal_reason(self, plan: QueryPlan, retrieved: Sequence[RetrievedChunk], best_sentence: float) -> str | None:
