@@ -73,10 +73,12 @@ def test_staff_wording_finds_the_funding_passage(assistant: Assistant) -> None:
     assert any("CW+" in item.chunk.organisations for item in retrieved[:3])
 
 
-def test_out_of_scope_question_is_refused_before_generation(assistant: Assistant) -> None:
-    answer = assistant.ask("What is the current waiting time for hip replacement surgery in Leeds?")
-    assert answer.refused and answer.text == REFUSAL_SENTENCE
-    assert answer.model.startswith("none")
+def test_out_of_scope_questions_are_refused(assistant: Assistant) -> None:
+    clear = assistant.ask("What is the recommended apixaban dose for atrial fibrillation?")
+    assert clear.refused and clear.text == REFUSAL_SENTENCE
+    assert clear.model.startswith("none"), "an obviously unrelated question must not reach the model"
+    near = assistant.ask("What is the current waiting time for hip replacement surgery in Leeds?")
+    assert near.refused and near.text == REFUSAL_SENTENCE, near.text
 
 
 def test_real_llm_gives_a_cited_grounded_answer(assistant: Assistant) -> None:
