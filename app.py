@@ -19,6 +19,7 @@ import html
 import logging
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -1251,7 +1252,9 @@ def serve(settings: Settings) -> None:
         log.info("ingested %d chunks in %.1f s", report.chunks_total, report.seconds)
         for failure in report.failures:
             log.warning("not ingested: %s: %s", failure.path, failure.reason)
-    demo = build_app(settings, Assistant(settings))
+    assistant = Assistant(settings)
+    threading.Thread(target=assistant.warm_up, name="warm-up", daemon=True).start()
+    demo = build_app(settings, assistant)
     demo.launch(
         server_name=settings.app_host,
         server_port=settings.app_port,

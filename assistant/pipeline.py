@@ -8,6 +8,7 @@ decision that needs no model is made before any model is loaded.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -42,6 +43,8 @@ from assistant.retrieve import Retriever
 from ingest.embedding import Embedder, load_embedder
 from ingest.organisations import OrganisationIndex, build_organisation_index
 from ingest.store import ChunkStore
+
+log = logging.getLogger(__name__)
 
 MIN_TERM_COVERAGE = 0.25
 UNSUPPORTED_LEAD_FLOOR = 0.55
@@ -103,6 +106,17 @@ class Assistant:
                 index.canonical_by_key.setdefault(key, canonical)
             self._organisations = index
         return self._organisations
+
+    def warm_up(self) -> None:
+        """Load the chat model and let it read the fixed system prompt once, so the first user's answer starts
+        from a cached prefix instead of paying several seconds for model load and system prompt."""
+        try:
+            for _ in self.chat_model.stream(
+                [SystemMessage(content=self.prompts.system.text), HumanMessage(content="Say OK.")]
+            ):
+                break
+        except Exception as error:  # warm-up is only an optimisation; the first real call reports errors
+            log.warning("model warm-up failed: %s", error)
 
     def refresh(self) -> None:
         """Call after an ingest in the same process so new organisations and documents are seen."""
