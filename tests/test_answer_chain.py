@@ -124,3 +124,11 @@ def test_case_study_finder(assistant: Assistant) -> None:
     assert "survey" in eeast[0].summary.lower()
     ranked = assistant.case_studies(topic="charity funding partnership")
     assert "CW+" in ranked[0].organisations
+
+
+def test_warm_up_reads_the_same_system_prompt_as_answers(assistant: Assistant) -> None:
+    assistant.warm_up()
+    assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
+    calls = _model(assistant).calls
+    assert len(calls) == 2
+    assert calls[0][0].text == calls[1][0].text
