@@ -23,6 +23,7 @@ CITATION = re.compile(r"\[(\d{1,2}(?:\s*[,;–-]\s*\d{1,2})*)\]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z*•\-\d])|\n+")
 _NUMBER = re.compile(r"£?\d[\d,]*(?:\.\d+)?\s?(?:%|k|K|m|million|bn)?")
 _WORD = re.compile(r"[a-z0-9]+")
+_BULLET = re.compile(r"^\s*[-*•]\s+")
 _FILLER = frozenset(
     """the a an and or of to in for on with by is are was were be been as at that this these those it its from
     has have had their they them can could should would will may might also such which who what when where how
@@ -48,7 +49,14 @@ def parse_numbers(group: str) -> tuple[int, ...]:
 
 
 def split_answer_sentences(text: str) -> list[str]:
-    return [part.strip() for part in _SENTENCE.split(text) if part and part.strip()]
+    """Sentences of prose; a bullet line stays one unit, since its single [n] covers the whole point."""
+    units: list[str] = []
+    for line in text.splitlines():
+        if _BULLET.match(line):
+            units.append(line.strip())
+        else:
+            units.extend(part.strip() for part in _SENTENCE.split(line) if part and part.strip())
+    return units
 
 
 def remove_dangling(text: str, source_count: int) -> str:

@@ -202,7 +202,10 @@ class Assistant:
         on a laptop CPU, and the quoted points already draw on all of them.
         """
         read = sources[: self.settings.llm_sources]
-        user = self.prompts.answer.render(sources=render_sources(read, self.prompts.source), question=plan.question)
+        question = plan.question
+        if plan.absolute_premise:
+            question = f"{question}\n{self.prompts.premise.text}"
+        user = self.prompts.answer.render(sources=render_sources(read, self.prompts.source), question=question)
         return [SystemMessage(content=self.prompts.system.text), HumanMessage(content=user)]
 
     def _refusal_reason(self, plan: QueryPlan, retrieved: Sequence[RetrievedChunk], best_sentence: float) -> str | None:

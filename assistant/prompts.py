@@ -33,11 +33,12 @@ class PromptSet:
     system: Prompt
     answer: Prompt
     source: Prompt
+    premise: Prompt
 
     @property
     def version(self) -> str:
         digest = hashlib.sha256(
-            "\n".join(p.text for p in (self.system, self.answer, self.source)).encode()
+            "\n".join(p.text for p in (self.system, self.answer, self.source, self.premise)).encode()
         ).hexdigest()[:8]
         return f"{self.system.label}+{self.answer.label}+{self.source.label}#{digest}"
 
@@ -58,4 +59,5 @@ def load_prompt_set(prompts_dir: Path) -> PromptSet:
         system=load_prompt(prompts_dir, "system"),
         answer=load_prompt(prompts_dir, "answer"),
         source=load_prompt(prompts_dir, "source"),
+        premise=load_prompt(prompts_dir, "premise"),
     )

@@ -46,6 +46,10 @@ _INJECTION = re.compile(
     r"|roleplay as|reveal (?:your|the) (?:prompt|instructions))\b",
     re.IGNORECASE,
 )
+_ABSOLUTE_PREMISE = re.compile(
+    r"\b(?:why|how|when)\b.*\b(?:every|all (?:the )?(?:sites|trusts|organisations)|always|never|none of|no site|100 ?%)",
+    re.IGNORECASE,
+)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+&'’-]*")
 
@@ -61,6 +65,7 @@ class QueryPlan:
     wants_examples: bool
     is_follow_up: bool
     injection_removed: bool
+    absolute_premise: bool = False
 
 
 def plan_query(question: str, history: Sequence[Turn], organisations: OrganisationIndex) -> QueryPlan:
@@ -82,6 +87,7 @@ def plan_query(question: str, history: Sequence[Turn], organisations: Organisati
         wants_examples=wants_examples,
         is_follow_up=follow_up,
         injection_removed=injection_removed,
+        absolute_premise=bool(_ABSOLUTE_PREMISE.search(cleaned)),
     )
 
 

@@ -66,3 +66,10 @@ def test_sentences_split_after_citations() -> None:
         "First claim [1].",
         "Second claim [2].",
     ]
+
+
+def test_a_bullet_with_two_sentences_is_one_cited_point() -> None:
+    answer = "- The survey ran for a month. It received approximately 130 responses across a range of staff bands. [2]"
+    assert split_answer_sentences(answer) == [answer]
+    citations, uncited = check_citations(answer, SOURCES, FakeEmbedder().embed_documents)
+    assert uncited == [] and citations[0].numbers == (2,)
