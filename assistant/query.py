@@ -47,7 +47,8 @@ _INJECTION = re.compile(
     re.IGNORECASE,
 )
 _ABSOLUTE_PREMISE = re.compile(
-    r"\b(?:why|how|when)\b.*\b(?:every|all (?:the )?(?:sites|trusts|organisations)|always|never|none of|no site|100 ?%)",
+    r"\b(?:why|how|when)\b.*\b(?:every|all (?:the )?(?:sites|trusts|organisations)|always|never|none of"
+    r"|no site|100 ?%)",
     re.IGNORECASE,
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
