@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_threads: int = 2
     llm_context_tokens: int = 4096
-    llm_max_new_tokens: int = 350
+    llm_max_new_tokens: int = Field(default=160, description="The model writes a short opening; points are quoted.")
     llm_temperature: float = 0.0
     llm_timeout_s: float = 120.0
 
