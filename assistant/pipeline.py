@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 MIN_TERM_COVERAGE = 0.25
 UNSUPPORTED_LEAD_FLOOR = 0.55
+CLOSEST_PASSAGES = "The reports do not answer this directly. These are the passages closest to your question:"
 INJECTION_ONLY = "I can only answer questions about the reports, and I follow no instructions from the question itself."
 _GENERIC_TERMS = frozenset(
     """nhs innovation innovations innovative trust trusts site sites organisation organisations function
@@ -182,9 +183,10 @@ class Assistant:
             pieces.append(text)
             yield AnswerToken(text)
         lead = "".join(pieces).strip()
-        if evidence and not is_refusal(lead):
-            points = "\n\n" + render_evidence(evidence)
-            yield AnswerToken(points)
+        if evidence and self._overrules_refusal(lead, best_sentence):
+            yield AnswerToken(f"\n\n{CLOSEST_PASSAGES}\n{render_evidence(evidence)}")
+        elif evidence and not is_refusal(lead):
+            yield AnswerToken("\n\n" + render_evidence(evidence))
         answer = self._finish(question, lead, evidence, sources, started, sources_s, first_token_s, plan, best_sentence)
         yield AnswerDone(answer)
 
@@ -229,6 +231,12 @@ class Assistant:
             return f"the sources mention almost none of the question's terms ({coverage:.0%})"
         return None
 
+    @staticmethod
+    def _overrules_refusal(lead: str, best_sentence: float) -> bool:
+        """The small model refuses some answerable questions; when a source sentence is clearly about the
+        question, show the closest quoted passages (saying so) rather than a refusal."""
+        return _is_bare_refusal(lead) and best_sentence >= UNSUPPORTED_LEAD_FLOOR
+
     def _refusal(self, question: str, sources: tuple[Source, ...], text: str, reason: str, started: float) -> Answer:
         elapsed = time.perf_counter() - started
         return Answer(
@@ -255,8 +263,10 @@ class Assistant:
         plan: QueryPlan,
         best_sentence: float,
     ) -> Answer:
-        refused = is_refusal(lead) and len(lead) < len(REFUSAL_SENTENCE) + 40
+        refused = _is_bare_refusal(lead)
         reason = "the model found the sources do not answer it" if refused else None
+        if refused and evidence and self._overrules_refusal(lead, best_sentence):
+            refused, reason, lead = False, None, CLOSEST_PASSAGES
         if not refused and best_sentence < UNSUPPORTED_LEAD_FLOOR:
             lead_citations, _ = check_citations(lead, sources, self.embedder.embed_documents)
             if not any(citation.supported for citation in lead_citations):
@@ -332,6 +342,10 @@ class Assistant:
 
             studies = sorted(studies, key=relevance, reverse=True)
         return studies[:limit]
+
+
+def _is_bare_refusal(lead: str) -> bool:
+    return is_refusal(lead) and len(lead) < len(REFUSAL_SENTENCE) + 40
 
 
 def _loose_match(organisation: str, study: CaseStudy) -> bool:

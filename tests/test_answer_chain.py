@@ -85,7 +85,8 @@ def test_out_of_scope_question_is_refused_without_calling_the_model(assistant: A
     assert _model(assistant).calls == []
 
 
-def test_model_refusal_is_normalised(assistant: Assistant) -> None:
+def test_model_refusal_is_normalised(assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("assistant.pipeline.UNSUPPORTED_LEAD_FLOOR", 9.0)
     _model(assistant).enqueue("The reports I have do not cover this.")
     answer = assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
     assert answer.refused and answer.citations == ()
@@ -132,3 +133,11 @@ def test_warm_up_reads_the_same_system_prompt_as_answers(assistant: Assistant) -
     calls = _model(assistant).calls
     assert len(calls) == 2
     assert calls[0][0].text == calls[1][0].text
+
+
+def test_model_refusal_with_clearly_relevant_sources_shows_the_closest_passages(assistant: Assistant) -> None:
+    _model(assistant).enqueue("The reports I have do not cover this.")
+    answer = assistant.ask("Which trust has its innovation programme funded by its charity CW+?")
+    assert not answer.refused
+    assert answer.text.startswith("The reports do not answer this directly")
+    assert "funded by its charity CW+" in answer.text
