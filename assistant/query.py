@@ -43,7 +43,8 @@ _EXAMPLES = re.compile(
 _INJECTION = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass)\b[^.?!]{0,40}\b(?:instructions?|rules?|prompts?|guidelines?|"
     r"above|previous|system)\b|\b(?:system prompt|developer mode|jailbreak|you are now|act as|pretend (?:to be|you)"
-    r"|roleplay as|reveal (?:your|the) (?:prompt|instructions))\b",
+    r"|roleplay as|reveal (?:your|the) (?:prompt|instructions)|make up|fabricate|invent (?:a|an|some)"
+    r"|state (?:it|this|that) as (?:a )?fact)\b",
     re.IGNORECASE,
 )
 _ABSOLUTE_PREMISE = re.compile(
