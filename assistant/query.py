@@ -75,12 +75,13 @@ def plan_query(question: str, history: Sequence[Turn], organisations: Organisati
     cleaned, injection_removed = remove_injection(question)
     previous = _previous_question(history)
     follow_up = bool(previous) and _is_follow_up(cleaned)
-    search_text = f"{previous} {cleaned}".strip() if follow_up else cleaned
+    searchable = cleaned or question.strip()
+    search_text = f"{previous} {searchable}".strip() if follow_up else searchable
     named = organisations.find(cleaned)
     if follow_up and not named:
         named = organisations.find(previous) or _organisations_in_last_answer(history, organisations)
     wants_examples = bool(_EXAMPLES.search(cleaned)) or (follow_up and bool(_EXAMPLES.search(previous)))
-    lexical_terms = _terms(cleaned) + (_terms(previous) if follow_up else [])
+    lexical_terms = _terms(searchable) + (_terms(previous) if follow_up else [])
     return QueryPlan(
         question=cleaned,
         search_text=search_text,
