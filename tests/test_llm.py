@@ -203,7 +203,7 @@ def test_openai_backend_names_the_missing_setting(
     ],
 )
 def test_ollama_backend_uses_the_openai_compatible_route(base_url: str | None, expected: str) -> None:
-    model = build_chat_model(Settings(llm_backend="ollama", llm_base_url=base_url))
+    model = build_chat_model(Settings(llm_backend="ollama", llm_base_url=base_url, llm_max_new_tokens=350))
 
     assert isinstance(model, ChatOpenAI)
     assert model.openai_api_base == expected
