@@ -31,7 +31,7 @@ GoldKind = Literal[
 ]
 GOLD_KINDS: tuple[GoldKind, ...] = get_args(GoldKind)
 _KINDS_BY_NAME: dict[str, GoldKind] = {kind: kind for kind in GOLD_KINDS}
-REQUIRED_FIELDS = ("id", "kind", "question")
+REQUIRED_FIELDS = ("id", "question")
 ALL_FIELDS = (
     "id",
     "kind",
@@ -98,7 +98,8 @@ def parse_gold_item(data: object) -> GoldItem:
     item_id = _string(data, "id")
     if not item_id.strip():
         raise ValueError("empty 'id'")
-    kind_name = _string(data, "kind")
+    # A hub team's own file may leave out the kind; it then counts as an answerable fact question.
+    kind_name = _string(data, "kind") if "kind" in data else "fact"
     kind = _KINDS_BY_NAME.get(kind_name)
     if kind is None:
         raise ValueError(f"unknown kind {kind_name!r} (expected one of {', '.join(GOLD_KINDS)})")
