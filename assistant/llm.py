@@ -30,8 +30,9 @@ SCRIPTED_REFUSAL = "The reports I have do not cover this."
 DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434"
 DEFAULT_OLLAMA_MODEL = "qwen2.5:1.5b-instruct"
 
-# Prompt tokens llama.cpp evaluates per step. ChatLlamaCpp's default of 8 makes a 900-token RAG prompt take
-# several times longer on 2 cores; 512 was the fastest of 128/256/512 measured on this class of machine.
+# Prompt tokens llama.cpp evaluates per step. Measured on 2 cores with a 900-token RAG prompt: ChatLlamaCpp's
+# default of 8 runs at ~40 tokens/s, 128, 256 and 512 all at 65-72 on a quiet machine; 512 held up best when
+# other processes competed for the cores (median 37 tokens/s against 18), as it synchronises threads least.
 LLAMACPP_BATCH_TOKENS = 512
 
 _SOURCE_MARKER = re.compile(r"^(?:Source )?\[(\d+)\]", re.MULTILINE)
