@@ -2,9 +2,16 @@
 
 The embedded 1.5B model writes a fluent opening but, given several sources, moves facts between
 organisations and rounds numbers. So the answer's points are not generated: they are the source sentences
-that score highest against the question, copied verbatim (numbers and names intact), at most one per source
-first so several organisations are heard, each ending with its [n]. The model's job shrinks to a short direct
-answer on top, which is also what keeps generation time low. Any model-written claim is still checked.
+that best answer the question, copied verbatim (numbers and names intact), each ending with its [n]. The
+model's job shrinks to a short direct answer on top, which is also what keeps generation time low. Any
+model-written claim is still checked.
+
+A sentence's worth is its own relevance to the question plus a prior from its source's retrieval rank:
+retrieval judged the whole passage with BM25 and the embedding together, which says more than one sentence's
+cosine does, and the answer to a fact question usually spans several sentences of the best passage. Measured
+on the eval set's key facts (quoted points alone, no model): one point per source first, 4 points, 0.39 of
+facts in 112 words; relevance-first with the rank prior, 6 points, 0.58 in 122 words. For questions asking
+for examples the first pass still takes one point per source, so several organisations are heard.
 """
 
 from __future__ import annotations
@@ -18,6 +25,11 @@ from assistant.records import Source
 
 MIN_WORDS = 7
 MAX_WORDS = 70
+MAX_POINTS = 6
+PER_SOURCE = 3
+MIN_SCORE = 0.25
+RANK_PRIOR = 0.3
+KEEP_RATIO = 0.65
 _NOISE = re.compile(r"https?://|@|www\.|^\W*$")
 _MARKUP = re.compile(r"\*\*|__|</?u>|<[^>]+>")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
@@ -33,20 +45,33 @@ class EvidencePoint:
 
 
 def select_evidence(
-    scored: Sequence[ScoredSentence], sources: Sequence[Source], max_points: int = 4, min_score: float = 0.25
+    scored: Sequence[ScoredSentence],
+    sources: Sequence[Source],
+    spread_sources: bool = False,
+    max_points: int = MAX_POINTS,
 ) -> list[EvidencePoint]:
-    """Best sentences, one per source on the first pass, then the next best; shown in source order."""
+    """The best sentences by ``score + RANK_PRIOR / source number``, shown in source order.
+
+    A sentence is taken only when its worth is at least ``KEEP_RATIO`` of the best one's, and at most
+    ``PER_SOURCE`` come from one source. ``spread_sources`` (questions asking for examples) first takes the
+    best sentence of each source.
+    """
     by_number = {source.number: source for source in sources}
-    usable = sorted((s for s in scored if _usable(s.text) and s.score >= min_score), key=lambda s: -s.score)
+    worth = {s: s.score + RANK_PRIOR / s.number for s in scored if _usable(s.text) and s.score >= MIN_SCORE}
+    ranked = sorted(worth, key=lambda s: -worth[s])
+    if not ranked:
+        return []
+    floor = KEEP_RATIO * worth[ranked[0]]
+    candidates = [s for s in ranked if worth[s] >= floor]
     chosen: list[ScoredSentence] = []
-    for pass_limit in (1, 2):
-        for sentence in usable:
-            if len(chosen) >= max_points:
-                break
-            if sentence in chosen or sum(1 for c in chosen if c.number == sentence.number) >= pass_limit:
-                continue
-            if pass_limit == 2 and chosen and sentence.score < 0.75 * chosen[0].score:
-                continue
+    if spread_sources:
+        for sentence in candidates:
+            if len(chosen) < max_points and all(c.number != sentence.number for c in chosen):
+                chosen.append(sentence)
+    for sentence in candidates:
+        if len(chosen) >= max_points:
+            break
+        if sentence not in chosen and sum(1 for c in chosen if c.number == sentence.number) < PER_SOURCE:
             chosen.append(sentence)
     chosen.sort(key=lambda s: (s.number, s.position))
     return [EvidencePoint(s.number, _attributed(s.text, by_number[s.number])) for s in chosen]

@@ -167,7 +167,7 @@ class Assistant:
             yield SourcesReady((), refused=True)
             yield AnswerDone(self._refusal(question, (), REFUSAL_SENTENCE, reason, started))
             return
-        evidence = select_evidence(scored, sources)
+        evidence = select_evidence(scored, sources, spread_sources=plan.wants_examples)
         sources_s = time.perf_counter() - started
         yield SourcesReady(tuple(sources))
 

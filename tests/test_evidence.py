@@ -1,0 +1,84 @@
+"""Choosing the quoted evidence points: which source sentences, how many, in what order."""
+
+from __future__ import annotations
+
+from assistant.context import ScoredSentence
+from assistant.evidence import MAX_POINTS, PER_SOURCE, render_evidence, select_evidence
+from assistant.records import Chunk, ChunkKind, Source
+
+
+def _source(number: int, organisations: tuple[str, ...] = (), kind: ChunkKind = "text") -> Source:
+    chunk = Chunk(
+        chunk_id=f"c{number}",
+        doc_id="d",
+        doc_title="Doc",
+        text="",
+        embed_text="",
+        section_path=("S",),
+        page=None,
+        kind=kind,
+        organisations=organisations,
+        position=number,
+    )
+    return Source(number=number, chunk=chunk, passage="")
+
+
+def _sentence(number: int, position: int, score: float, text: str | None = None) -> ScoredSentence:
+    text = text or f"Source {number} sentence {position} says something useful about the question here."
+    return ScoredSentence(number=number, position=position, text=text, score=score)
+
+
+SOURCES = [_source(n) for n in range(1, 6)]
+
+
+def test_several_sentences_of_the_best_source_beat_a_weaker_source() -> None:
+    """A fact answer usually spans sentences of the top passage; the rank prior keeps them together."""
+    scored = [
+        _sentence(1, 0, 0.60),
+        _sentence(1, 1, 0.55),
+        _sentence(1, 2, 0.50),
+        _sentence(4, 0, 0.58),
+        _sentence(5, 0, 0.30),
+    ]
+    points = select_evidence(scored, SOURCES)
+    chosen = [(p.number, p.text) for p in points]
+    assert [n for n, _ in chosen] == [1, 1, 1, 4]
+    assert all(f"Source {n} sentence" in text for n, text in chosen)
+
+
+def test_sentences_far_below_the_best_are_left_out() -> None:
+    scored = [_sentence(1, 0, 0.80), _sentence(2, 0, 0.40), _sentence(3, 0, 0.30)]
+    assert [p.number for p in select_evidence(scored, SOURCES)] == [1]
+
+
+def test_no_more_than_the_cap_per_source_and_overall() -> None:
+    scored = [_sentence(1, i, 0.9 - i * 0.01) for i in range(8)] + [_sentence(2, i, 0.85) for i in range(8)]
+    points = select_evidence(scored, SOURCES)
+    assert len(points) == MAX_POINTS
+    assert max(sum(1 for p in points if p.number == n) for n in (1, 2)) == PER_SOURCE
+
+
+def test_examples_questions_hear_each_source_first() -> None:
+    sources = [_source(n, (f"Trust {n}",), "case_study") for n in range(1, 6)]
+    scored = [_sentence(1, i, 0.9) for i in range(4)] + [_sentence(n, 0, 0.75) for n in (2, 3, 4)]
+    spread = select_evidence(scored, sources, spread_sources=True, max_points=4)
+    focused = select_evidence(scored, sources, spread_sources=False, max_points=4)
+    assert [p.number for p in spread] == [1, 2, 3, 4]
+    assert [p.number for p in focused] == [1, 1, 1, 2]
+
+
+def test_points_are_verbatim_in_source_order_with_their_number() -> None:
+    scored = [
+        _sentence(2, 3, 0.9, "Funding rose to £1.2 million in 2024 across the whole region."),
+        _sentence(1, 5, 0.7, "The charity paid for two innovation fellows in the first year."),
+    ]
+    rendered = render_evidence(select_evidence(scored, SOURCES))
+    assert rendered.splitlines() == [
+        "- The charity paid for two innovation fellows in the first year. [1]",
+        "- Funding rose to £1.2 million in 2024 across the whole region. [2]",
+    ]
+
+
+def test_fragments_and_weak_sentences_are_never_quoted() -> None:
+    scored = [_sentence(1, 0, 0.9, "Key theme 2:"), _sentence(2, 0, 0.2), _sentence(3, 0, 0.9, "Too short.")]
+    assert select_evidence(scored, SOURCES) == []
