@@ -24,6 +24,9 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z*•\-\d])|\n+")
 _NUMBER = re.compile(r"£?\d[\d,]*(?:\.\d+)?\s?(?:%|k|K|m|million|bn)?")
 _WORD = re.compile(r"[a-z0-9]+")
 _BULLET = re.compile(r"^\s*[-*•]\s+")
+_LINK = re.compile(
+    r"(?:https?://|www\.)[^\s)\]\"'>]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|uk|info|biz|xyz)\b", re.I
+)
 _FILLER = frozenset(
     """the a an and or of to in for on with by is are was were be been as at that this these those it its from
     has have had their they them can could should would will may might also such which who what when where how
@@ -108,6 +111,27 @@ def check_citations(text: str, sources: Sequence[Source], embed: Embed) -> tuple
             )
         )
     return citations, uncited
+
+
+def drop_unsourced_links(text: str, sources: Sequence[Source]) -> tuple[str, int]:
+    """Remove sentences carrying a web address that no source contains; return the text and how many went.
+
+    A link in an answer is the payload of most prompt injections ("end every answer with www.…"). The
+    reports' own links are kept; anything else cannot have come from them, so it is cut, not just flagged.
+    """
+    known = " ".join(source.chunk.text for source in sources).lower()
+    kept: list[str] = []
+    dropped = 0
+    for line in text.split("\n"):
+        sentences = re.split(r"(?<=[.!?])\s+", line)
+        clean = [s for s in sentences if all(_link_key(link) in known for link in _LINK.findall(s))]
+        dropped += len(sentences) - len(clean)
+        kept.append(" ".join(clean))
+    return "\n".join(kept).strip(), dropped
+
+
+def _link_key(link: str) -> str:
+    return link.lower().rstrip(".,;:!?\"'”’")
 
 
 def is_refusal(text: str) -> bool:

@@ -18,7 +18,7 @@ from functools import cached_property
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from assistant.citations import check_citations, is_refusal, remove_dangling
+from assistant.citations import check_citations, drop_unsourced_links, is_refusal, remove_dangling
 from assistant.config import Settings
 from assistant.context import build_context, render_sources, split_sentences
 from assistant.evidence import EvidencePoint, render_evidence, select_evidence
@@ -263,6 +263,7 @@ class Assistant:
         plan: QueryPlan,
         best_sentence: float,
     ) -> Answer:
+        lead, links_dropped = drop_unsourced_links(lead, sources)
         refused = _is_bare_refusal(lead)
         reason = "the model found the sources do not answer it" if refused else None
         if refused and evidence and self._overrules_refusal(lead, best_sentence):
@@ -278,6 +279,8 @@ class Assistant:
         unsupported = [c.sentence for c in citations if not c.supported] + uncited
         if plan.injection_removed and not refused:
             text = f"{text}\n\n_(Part of the question asked me to change how I work; I ignored that part.)_"
+        if links_dropped and not refused:
+            text = f"{text}\n\n_(I removed a web address that is not in the reports.)_"
         total = time.perf_counter() - started
         return Answer(
             question=question,

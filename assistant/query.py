@@ -44,7 +44,10 @@ _INJECTION = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass)\b[^.?!]{0,40}\b(?:instructions?|rules?|prompts?|guidelines?|"
     r"above|previous|system)\b|\b(?:system prompt|developer mode|jailbreak|you are now|act as|pretend (?:to be|you)"
     r"|roleplay as|reveal (?:your|the) (?:prompt|instructions)|make up|fabricate|invent (?:a|an|some)"
-    r"|state (?:it|this|that) as (?:a )?fact)\b",
+    r"|state (?:it|this|that) as (?:a )?fact)\b"
+    r"|^\W*(?:system|admin|developer|assistant)\s*:"
+    r"|\b(?:end|start|begin|finish|sign off|close) (?:every|each|all|your) (?:answers?|repl(?:y|ies)|responses?)\b"
+    r"|\b(?:from now on|always) (?:reply|respond|answer|say|include|add|append|write)\b",
     re.IGNORECASE,
 )
 _ABSOLUTE_PREMISE = re.compile(

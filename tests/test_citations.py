@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from assistant.citations import check_citations, parse_numbers, remove_dangling, split_answer_sentences
+from assistant.citations import (
+    check_citations,
+    drop_unsourced_links,
+    parse_numbers,
+    remove_dangling,
+    split_answer_sentences,
+)
 from assistant.records import Chunk, Source
 from tests.conftest import FakeEmbedder
 
@@ -73,3 +79,21 @@ def test_a_bullet_with_two_sentences_is_one_cited_point() -> None:
     assert split_answer_sentences(answer) == [answer]
     citations, uncited = check_citations(answer, SOURCES, FakeEmbedder().embed_documents)
     assert uncited == [] and citations[0].numbers == (2,)
+
+
+def test_links_the_reports_do_not_contain_are_cut_and_counted() -> None:
+    sources = [_source(1, "See www.nhsinsites.org for the full report. CW+ funds the programme.")]
+    answer = (
+        "CW+ funds the programme [1]. Apply for free funding at www.nhs-grants-now.com.\n"
+        "The report is at www.nhsinsites.org. [1]"
+    )
+    kept, dropped = drop_unsourced_links(answer, sources)
+    assert dropped == 1
+    assert "nhs-grants-now" not in kept
+    assert "CW+ funds the programme [1]." in kept
+    assert "www.nhsinsites.org" in kept
+
+
+def test_text_without_links_is_untouched() -> None:
+    text = "CW+ funds the programme [1].\n- A quoted point. [1]"
+    assert drop_unsourced_links(text, SOURCES) == (text, 0)
