@@ -132,6 +132,14 @@ class ChunkStore:
                 found[chunk.chunk_id] = chunk
         return found
 
+    def adjacent_chunks(self, chunk: Chunk) -> list[Chunk]:
+        """The chunks just before and after ``chunk`` in its document, in document order."""
+        rows = self._db.execute(
+            f"SELECT {_CHUNK_COLUMNS} FROM chunks c WHERE c.doc_id = ? AND c.position IN (?, ?) ORDER BY c.position",
+            (chunk.doc_id, chunk.position - 1, chunk.position + 1),
+        )
+        return [_chunk_from_row(row) for row in rows]
+
     def chunks(self, filters: Filters = Filters()) -> list[Chunk]:
         """All chunks matching the filters, in document order (for the case-study finder and the baseline)."""
         where, params = _sql_filter(filters)

@@ -142,3 +142,16 @@ def test_cli_ingest_json_and_exit_codes(
     summary = json.loads(capsys.readouterr().out)
     assert summary["documents_unchanged"] == 2
     assert [Path(f["path"]).name for f in summary["failures"]] == ["scan.pdf"]
+
+
+def test_adjacent_chunks_are_the_document_neighbours(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    _ingest([tiny_corpus], settings, fake_embedder)
+    store = ChunkStore(settings)
+    document = [chunk for chunk in store.chunks() if chunk.doc_id == store.chunks()[0].doc_id]
+    assert len(document) >= 3
+    middle = document[1]
+    assert [chunk.chunk_id for chunk in store.adjacent_chunks(middle)] == [document[0].chunk_id, document[2].chunk_id]
+    assert [chunk.chunk_id for chunk in store.adjacent_chunks(document[0])] == [document[1].chunk_id]
+    store.close()
