@@ -42,9 +42,12 @@ _EXAMPLES = re.compile(
 )
 _INJECTION = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass)\b[^.?!]{0,40}\b(?:instructions?|rules?|prompts?|guidelines?|"
-    r"above|previous|system)\b|\b(?:system prompt|developer mode|jailbreak|you are now|act as|pretend (?:to be|you)"
-    r"|roleplay as|reveal (?:your|the) (?:prompt|instructions)|make up|fabricate|invent (?:a|an|some)"
-    r"|state (?:it|this|that) as (?:a )?fact)\b"
+    r"above|previous|system)\b|\b(?:system prompt|developer mode|jailbreak|you are now|pretend (?:to be|you)"
+    r"|you (?:will |must |should |shall )?(?:now )?act as|act as if you|roleplay as"
+    r"|reveal (?:your|the) (?:prompt|instructions)|state (?:it|this|that) as (?:a )?fact)\b"
+    r"|^\W*act as\b"
+    r"|\b(?:make up|fabricate|invent)\b[^.?!]{0,30}\b(?:numbers?|figures?|facts?|statistics?|stats|percentages?"
+    r"|data|answers?|quotes?|sources?|citations?|references?)\b"
     r"|^\W*(?:system|admin|developer|assistant)\s*:"
     r"|\b(?:end|start|begin|finish|sign off|close) (?:every|each|all|your) (?:answers?|repl(?:y|ies)|responses?)\b"
     r"|\b(?:from now on|always) (?:reply|respond|answer|say|include|add|append|write)\b",
