@@ -115,7 +115,7 @@ class ScriptedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        reply = self._next_reply(messages)
+        reply = _cut_at_stop(self._next_reply(messages), stop)
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
 
     def _stream(
@@ -125,7 +125,7 @@ class ScriptedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        reply = self._next_reply(messages)
+        reply = _cut_at_stop(self._next_reply(messages), stop)
         for piece in _WORD_CHUNK.findall(reply) or [reply]:
             chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
             if run_manager is not None:
@@ -190,6 +190,13 @@ class _SerialChatLlamaCpp(ChatLlamaCpp):
     ) -> Iterator[ChatGenerationChunk]:
         with self._lock:
             yield from super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+
+def _cut_at_stop(reply: str, stop: Sequence[str] | None) -> str:
+    """The reply up to its first stop sequence, as a real model or endpoint would end it."""
+    for sequence in stop or ():
+        reply = reply.split(sequence, 1)[0]
+    return reply
 
 
 _LLAMACPP_MODELS: dict[tuple[object, ...], _SerialChatLlamaCpp] = {}

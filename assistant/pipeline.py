@@ -18,7 +18,7 @@ from functools import cached_property
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from assistant.citations import check_citations, drop_unsourced_links, is_refusal, remove_dangling
+from assistant.citations import check_citations, cite_uncited, drop_unsourced_links, is_refusal, remove_dangling
 from assistant.config import Settings
 from assistant.context import build_context, render_sources, split_sentences
 from assistant.evidence import EvidencePoint, render_evidence, select_evidence
@@ -47,6 +47,9 @@ from ingest.store import ChunkStore
 log = logging.getLogger(__name__)
 
 MIN_TERM_COVERAGE = 0.25
+# The model's part is one short paragraph; the small model, once past it, tends to add paragraphs of general
+# advice that no source says. Stopping at the first blank line keeps the lead and saves the generation time.
+LEAD_STOP = ["\n\n"]
 UNSUPPORTED_LEAD_FLOOR = 0.55
 CLOSEST_PASSAGES = "The reports do not answer this directly. These are the passages closest to your question:"
 INJECTION_ONLY = "I can only answer questions about the reports, and I follow no instructions from the question itself."
@@ -174,7 +177,7 @@ class Assistant:
         messages = self._messages(plan, sources)
         pieces: list[str] = []
         first_token_s: float | None = None
-        for chunk in self.chat_model.stream(messages):
+        for chunk in self.chat_model.stream(messages, stop=LEAD_STOP):
             text = chunk.content if isinstance(chunk.content, str) else ""
             if not text:
                 continue
@@ -265,6 +268,8 @@ class Assistant:
     ) -> Answer:
         lead, links_dropped = drop_unsourced_links(lead, sources)
         refused = _is_bare_refusal(lead)
+        if not refused:
+            lead = cite_uncited(lead, sources, self.embedder.embed_documents)
         reason = "the model found the sources do not answer it" if refused else None
         if refused and evidence and self._overrules_refusal(lead, best_sentence):
             refused, reason, lead = False, None, CLOSEST_PASSAGES

@@ -55,6 +55,15 @@ def test_points_are_verbatim_source_sentences_with_their_citation(assistant: Ass
     assert all(citation.supported for citation in answer.citations[1:])
 
 
+def test_the_model_stops_after_its_opening_paragraph(assistant: Assistant) -> None:
+    """Past its short opening the small model drifts into general advice no source gives."""
+    _model(assistant).enqueue("CW+ funds it [1].\n\nIn general, teams should also hire management consultants.")
+    answer = assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
+    assert answer.text.startswith("CW+ funds it [1].")
+    assert "consultants" not in answer.text
+    assert any(line.startswith("- ") for line in answer.text.splitlines())
+
+
 def test_prompt_has_fixed_system_message_and_numbered_sources(assistant: Assistant) -> None:
     assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
     messages = _model(assistant).calls[0]

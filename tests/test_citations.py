@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from assistant.citations import (
     check_citations,
+    cite_uncited,
     drop_unsourced_links,
     parse_numbers,
     remove_dangling,
@@ -97,3 +98,41 @@ def test_links_the_reports_do_not_contain_are_cut_and_counted() -> None:
 def test_text_without_links_is_untouched() -> None:
     text = "CW+ funds the programme [1].\n- A quoted point. [1]"
     assert drop_unsourced_links(text, SOURCES) == (text, 0)
+
+
+def test_uncited_claims_get_the_source_that_supports_them() -> None:
+    embed = FakeEmbedder().embed_documents
+    lead = (
+        "The innovation programme at Chelsea and Westminster is funded by its charity CW+. "
+        "The survey received approximately 130 responses across staff bands. "
+        "Every trust in England has a chief innovation officer with a large budget.\n"
+        "- The survey received approximately 130 responses across a range of staff bands. [2]"
+    )
+    cited = cite_uncited(lead, SOURCES, embed)
+    assert "funded by its charity CW+ [1]." in cited
+    assert "approximately 130 responses across staff bands [2]." in cited
+    assert "large budget." in cited and "large budget. [" not in cited
+    assert cited.endswith("\n- The survey received approximately 130 responses across a range of staff bands. [2]")
+    citations, uncited = check_citations(cited, SOURCES, embed)
+    assert [c.supported for c in citations] == [True, True, True]
+    assert uncited == ["Every trust in England has a chief innovation officer with a large budget."]
+
+
+def test_a_wrong_number_is_not_attributed() -> None:
+    lead = "The survey received approximately 500 responses across staff bands."
+    assert cite_uncited(lead, SOURCES, FakeEmbedder().embed_documents) == lead
+
+
+def test_sentences_cited_after_their_full_stop_are_split_apart() -> None:
+    text = "It is funded by its charity CW+. [1] The survey had 130 responses. [2] Then a third one [1]. And more."
+    assert split_answer_sentences(text) == [
+        "It is funded by its charity CW+. [1]",
+        "The survey had 130 responses. [2]",
+        "Then a third one [1].",
+        "And more.",
+    ]
+
+
+def test_a_claim_that_only_echoes_the_source_words_gets_no_citation() -> None:
+    lead = "The innovation programme at Chelsea is funded by the NHS England budget instead."
+    assert cite_uncited(lead, SOURCES, FakeEmbedder().embed_documents) == lead
