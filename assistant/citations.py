@@ -191,6 +191,44 @@ def drop_unsourced_links(text: str, sources: Sequence[Source]) -> tuple[str, int
     return "\n".join(kept).strip(), dropped
 
 
+def drop_invented_figures(text: str, sources: Sequence[Source], question: str) -> tuple[str, int]:
+    """Remove prose sentences stating a figure that neither the sources nor the question contain.
+
+    The system prompt says numbers are copied, never produced; a small model still writes "a budget of
+    £1.5 million" when asked for a figure the reports lack. A number is the claim a reader is most likely to
+    act on and the easiest to check, so a sentence whose figure has no origin is cut and the user told.
+    Bullet points are quoted source sentences and are left alone.
+    """
+    known = [source.chunk.text for source in sources] + [question]
+    kept_lines: list[str] = []
+    dropped = 0
+    for line in text.split("\n"):
+        if _BULLET.match(line):
+            kept_lines.append(line)
+            continue
+        sentences = _SENTENCE.split(line)
+        kept = [s for s in sentences if _numbers_present(CITATION.sub("", s), known)]
+        dropped += len(sentences) - len(kept)
+        kept_lines.append(" ".join(kept))
+    return "\n".join(kept_lines).strip(), dropped
+
+
+def drop_repeated_sentences(text: str) -> str:
+    """The small model sometimes writes the same sentence twice; say it once."""
+    seen: set[str] = set()
+    lines: list[str] = []
+    for line in text.split("\n"):
+        kept: list[str] = []
+        for sentence in _SENTENCE.split(line):
+            key = " ".join(_WORD.findall(CITATION.sub("", sentence).lower()))
+            if key and key in seen:
+                continue
+            seen.add(key)
+            kept.append(sentence)
+        lines.append(" ".join(kept))
+    return "\n".join(lines).strip()
+
+
 def _link_key(link: str) -> str:
     return link.lower().rstrip(".,;:!?\"'”’")
 

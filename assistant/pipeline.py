@@ -18,7 +18,16 @@ from functools import cached_property
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from assistant.citations import check_citations, cite_uncited, drop_unsourced_links, is_refusal, remove_dangling
+from assistant.citations import (
+    check_citations,
+    cite_uncited,
+    drop_invented_figures,
+    drop_repeated_sentences,
+    drop_unsourced_links,
+    is_refusal,
+    remove_dangling,
+    split_answer_sentences,
+)
 from assistant.config import Settings
 from assistant.context import build_context, render_sources, split_sentences
 from assistant.evidence import EvidencePoint, render_evidence, select_evidence
@@ -267,6 +276,13 @@ class Assistant:
         best_sentence: float,
     ) -> Answer:
         lead, links_dropped = drop_unsourced_links(lead, sources)
+        opening = next(iter(split_answer_sentences(lead)), "")
+        lead, figures_dropped = drop_invented_figures(lead, sources, question)
+        if figures_dropped and not lead.startswith(opening):
+            lead = ""  # the direct answer rested on an invented figure; what follows it cannot be trusted either
+        lead = drop_repeated_sentences(lead)
+        if not lead and evidence and (links_dropped or figures_dropped):
+            lead = CLOSEST_PASSAGES
         refused = _is_bare_refusal(lead)
         if not refused:
             lead = cite_uncited(lead, sources, self.embedder.embed_documents)
@@ -280,12 +296,15 @@ class Assistant:
                 reason = f"weak sources ({best_sentence:.2f}) and no supported claim in the model's answer"
         raw = REFUSAL_SENTENCE if refused else "\n\n".join(part for part in (lead, render_evidence(evidence)) if part)
         text = remove_dangling(raw, len(sources))
-        citations, uncited = ([], []) if refused else check_citations(raw, sources, self.embedder.embed_documents)
+        claims = raw.removeprefix(CLOSEST_PASSAGES)
+        citations, uncited = ([], []) if refused else check_citations(claims, sources, self.embedder.embed_documents)
         unsupported = [c.sentence for c in citations if not c.supported] + uncited
         if plan.injection_removed and not refused:
             text = f"{text}\n\n_(Part of the question asked me to change how I work; I ignored that part.)_"
         if links_dropped and not refused:
             text = f"{text}\n\n_(I removed a web address that is not in the reports.)_"
+        if figures_dropped and not refused:
+            text = f"{text}\n\n_(I removed a figure that is not in the reports.)_"
         total = time.perf_counter() - started
         return Answer(
             question=question,

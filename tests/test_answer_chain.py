@@ -64,6 +64,18 @@ def test_the_model_stops_after_its_opening_paragraph(assistant: Assistant) -> No
     assert any(line.startswith("- ") for line in answer.text.splitlines())
 
 
+def test_a_figure_the_sources_do_not_contain_is_cut_and_the_user_told(assistant: Assistant) -> None:
+    _model(assistant).enqueue(
+        "The innovation budget is £1.5 million a year [1]. This figure comes from the charity CW+ [1]."
+    )
+    answer = assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
+    assert "£1.5 million" not in answer.text and "This figure" not in answer.text
+    assert answer.text.startswith("The reports do not answer this directly")
+    assert "I removed a figure that is not in the reports" in answer.text
+    assert not any("do not answer this directly" in sentence for sentence in answer.unsupported_sentences)
+    assert any(line.startswith("- ") for line in answer.text.splitlines())
+
+
 def test_prompt_has_fixed_system_message_and_numbered_sources(assistant: Assistant) -> None:
     assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
     messages = _model(assistant).calls[0]
@@ -82,7 +94,7 @@ def test_dangling_citations_never_reach_the_user(assistant: Assistant) -> None:
 
 
 def test_unsupported_claims_are_flagged(assistant: Assistant) -> None:
-    _model(assistant).enqueue("Chelsea and Westminster received £9 million from the government for robots [1].")
+    _model(assistant).enqueue("Chelsea and Westminster received government money to buy surgical robots [1].")
     answer = assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
     assert answer.unsupported_sentences and not answer.citations[0].supported
 

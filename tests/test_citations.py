@@ -5,6 +5,8 @@ from __future__ import annotations
 from assistant.citations import (
     check_citations,
     cite_uncited,
+    drop_invented_figures,
+    drop_repeated_sentences,
     drop_unsourced_links,
     parse_numbers,
     remove_dangling,
@@ -136,3 +138,22 @@ def test_sentences_cited_after_their_full_stop_are_split_apart() -> None:
 def test_a_claim_that_only_echoes_the_source_words_gets_no_citation() -> None:
     lead = "The innovation programme at Chelsea is funded by the NHS England budget instead."
     assert cite_uncited(lead, SOURCES, FakeEmbedder().embed_documents) == lead
+
+
+def test_sentences_with_figures_from_nowhere_are_cut() -> None:
+    lead = (
+        "The survey received approximately 130 responses [2]. The innovation budget for 2026 is £1.5 million [1].\n"
+        "- A quoted point with 999 in it. [1]"
+    )
+    kept, dropped = drop_invented_figures(lead, SOURCES, "What is the innovation budget for 2026?")
+    assert dropped == 1
+    assert "£1.5 million" not in kept
+    assert kept.startswith("The survey received approximately 130 responses [2].")
+    assert kept.endswith("- A quoted point with 999 in it. [1]")
+    restated, none = drop_invented_figures("The question asks about 2026.", SOURCES, "Budget in 2026?")
+    assert none == 0 and restated == "The question asks about 2026."
+
+
+def test_repeated_sentences_are_said_once() -> None:
+    text = "CW+ funds the programme [1]. The survey had 130 responses [2]. CW+ funds the programme [1]."
+    assert drop_repeated_sentences(text) == "CW+ funds the programme [1]. The survey had 130 responses [2]."
