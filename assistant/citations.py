@@ -181,14 +181,9 @@ def drop_unsourced_links(text: str, sources: Sequence[Source]) -> tuple[str, int
     reports' own links are kept; anything else cannot have come from them, so it is cut, not just flagged.
     """
     known = " ".join(source.chunk.text for source in sources).lower()
-    kept: list[str] = []
-    dropped = 0
-    for line in text.split("\n"):
-        sentences = re.split(r"(?<=[.!?])\s+", line)
-        clean = [s for s in sentences if all(_link_key(link) in known for link in _LINK.findall(s))]
-        dropped += len(sentences) - len(clean)
-        kept.append(" ".join(clean))
-    return "\n".join(kept).strip(), dropped
+    return _keep_prose_sentences(
+        text, lambda sentence: all(_link_key(link) in known for link in _LINK.findall(sentence))
+    )
 
 
 def drop_invented_figures(text: str, sources: Sequence[Source], question: str) -> tuple[str, int]:
@@ -200,33 +195,37 @@ def drop_invented_figures(text: str, sources: Sequence[Source], question: str) -
     Bullet points are quoted source sentences and are left alone.
     """
     known = [source.chunk.text for source in sources] + [question]
-    kept_lines: list[str] = []
-    dropped = 0
-    for line in text.split("\n"):
-        if _BULLET.match(line):
-            kept_lines.append(line)
-            continue
-        sentences = _SENTENCE.split(line)
-        kept = [s for s in sentences if _numbers_present(CITATION.sub("", s), known)]
-        dropped += len(sentences) - len(kept)
-        kept_lines.append(" ".join(kept))
-    return "\n".join(kept_lines).strip(), dropped
+    return _keep_prose_sentences(text, lambda sentence: _numbers_present(CITATION.sub("", sentence), known))
 
 
 def drop_repeated_sentences(text: str) -> str:
     """The small model sometimes writes the same sentence twice; say it once."""
     seen: set[str] = set()
+
+    def first_time(sentence: str) -> bool:
+        key = " ".join(_WORD.findall(CITATION.sub("", sentence).lower()))
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
+
+    return _keep_prose_sentences(text, first_time)[0]
+
+
+def _keep_prose_sentences(text: str, keep: Callable[[str], bool]) -> tuple[str, int]:
+    """``text`` with only the prose sentences ``keep`` accepts, and how many went; bullet lines (quoted
+    source sentences) pass untouched."""
     lines: list[str] = []
+    dropped = 0
     for line in text.split("\n"):
-        kept: list[str] = []
-        for sentence in _SENTENCE.split(line):
-            key = " ".join(_WORD.findall(CITATION.sub("", sentence).lower()))
-            if key and key in seen:
-                continue
-            seen.add(key)
-            kept.append(sentence)
+        if _BULLET.match(line):
+            lines.append(line)
+            continue
+        sentences = _SENTENCE.split(line)
+        kept = [sentence for sentence in sentences if keep(sentence)]
+        dropped += len(sentences) - len(kept)
         lines.append(" ".join(kept))
-    return "\n".join(lines).strip()
+    return "\n".join(lines).strip(), dropped
 
 
 def _link_key(link: str) -> str:
