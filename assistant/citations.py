@@ -104,9 +104,7 @@ def check_citations(text: str, sources: Sequence[Source], embed: Embed) -> tuple
         score = 0.0
         numbers_ok = True
         if valid:
-            similarities = [float(claim_vectors[row] @ passage_vectors[index_of[n]]) for n in valid]
-            recalls = [_word_recall(claim, by_number[n].chunk.text) for n in valid]
-            score = max(max(similarities), max(recalls))
+            score = max(_support(claim, claim_vectors[row], by_number[n], passage_vectors[index_of[n]]) for n in valid)
             numbers_ok = _numbers_present(claim, [by_number[n].chunk.text for n in valid])
         supported = bool(valid) and score >= SUPPORT_THRESHOLD and numbers_ok
         citations.append(
@@ -126,44 +124,33 @@ def cite_uncited(text: str, sources: Sequence[Source], embed: Embed) -> str:
     """
     if not sources:
         return text
-    lines = text.split("\n")
     pending = [
-        (row, index, sentence)
-        for row, line in enumerate(lines)
+        sentence
+        for line in text.split("\n")
         if not _BULLET.match(line)
-        for index, sentence in enumerate(_SENTENCE.split(line))
+        for sentence in _SENTENCE.split(line)
         if sentence.strip() and not CITATION.search(sentence) and _is_claim(sentence.strip())
     ]
     if not pending:
         return text
-    claim_vectors = embed([sentence for _, _, sentence in pending])
+    claim_vectors = embed(pending)
     passage_vectors = embed([source.passage for source in sources])
-    additions: dict[tuple[int, int], int] = {}
-    for row, (line_row, index, sentence) in enumerate(pending):
-        best_number, best_score = 0, 0.0
-        for column, source in enumerate(sources):
-            if not _numbers_present(sentence, [source.chunk.text]):
-                continue
-            score = max(float(claim_vectors[row] @ passage_vectors[column]), _word_recall(sentence, source.chunk.text))
-            if score > best_score:
-                best_number, best_score = source.number, score
-        if best_score >= ATTRIBUTION_THRESHOLD:
-            additions[(line_row, index)] = best_number
-    if not additions:
+    citation_for: dict[str, int] = {}
+    for claim, claim_vector in zip(pending, claim_vectors, strict=True):
+        scores = [
+            (_support(claim, claim_vector, source, passage_vector), source.number)
+            for source, passage_vector in zip(sources, passage_vectors, strict=True)
+            if _numbers_present(claim, [source.chunk.text])
+        ]
+        score, number = max(scores, default=(0.0, 0))
+        if score >= ATTRIBUTION_THRESHOLD:
+            citation_for[claim] = number
+    if not citation_for:
         return text
-    rebuilt: list[str] = []
-    for row, line in enumerate(lines):
-        if _BULLET.match(line):
-            rebuilt.append(line)
-            continue
-        parts = _SENTENCE.split(line)
-        rebuilt.append(
-            " ".join(
-                _with_citation(part, additions[(row, index)]) if (row, index) in additions else part
-                for index, part in enumerate(parts)
-            )
-        )
-    return "\n".join(rebuilt)
+    return _rewrite_prose(
+        text,
+        lambda sentence: _with_citation(sentence, citation_for[sentence]) if sentence in citation_for else sentence,
+    )[0]
 
 
 def _with_citation(sentence: str, number: int) -> str:
@@ -181,8 +168,8 @@ def drop_unsourced_links(text: str, sources: Sequence[Source]) -> tuple[str, int
     reports' own links are kept; anything else cannot have come from them, so it is cut, not just flagged.
     """
     known = " ".join(source.chunk.text for source in sources).lower()
-    return _keep_prose_sentences(
-        text, lambda sentence: all(_link_key(link) in known for link in _LINK.findall(sentence))
+    return _rewrite_prose(
+        text, lambda sentence: sentence if all(_link_key(link) in known for link in _LINK.findall(sentence)) else None
     )
 
 
@@ -195,37 +182,43 @@ def drop_invented_figures(text: str, sources: Sequence[Source], question: str) -
     Bullet points are quoted source sentences and are left alone.
     """
     known = [source.chunk.text for source in sources] + [question]
-    return _keep_prose_sentences(text, lambda sentence: _numbers_present(CITATION.sub("", sentence), known))
+    return _rewrite_prose(
+        text, lambda sentence: sentence if _numbers_present(CITATION.sub("", sentence), known) else None
+    )
 
 
 def drop_repeated_sentences(text: str) -> str:
     """The small model sometimes writes the same sentence twice; say it once."""
     seen: set[str] = set()
 
-    def first_time(sentence: str) -> bool:
+    def first_time(sentence: str) -> str | None:
         key = " ".join(_WORD.findall(CITATION.sub("", sentence).lower()))
         if key in seen:
-            return False
+            return None
         seen.add(key)
-        return True
+        return sentence
 
-    return _keep_prose_sentences(text, first_time)[0]
+    return _rewrite_prose(text, first_time)[0]
 
 
-def _keep_prose_sentences(text: str, keep: Callable[[str], bool]) -> tuple[str, int]:
-    """``text`` with only the prose sentences ``keep`` accepts, and how many went; bullet lines (quoted
-    source sentences) pass untouched."""
+def _rewrite_prose(text: str, rewrite: Callable[[str], str | None]) -> tuple[str, int]:
+    """``text`` with each prose sentence replaced by ``rewrite(sentence)`` (None drops it), and how many were
+    dropped; bullet lines (quoted source sentences) pass untouched."""
     lines: list[str] = []
     dropped = 0
     for line in text.split("\n"):
         if _BULLET.match(line):
             lines.append(line)
             continue
-        sentences = _SENTENCE.split(line)
-        kept = [sentence for sentence in sentences if keep(sentence)]
-        dropped += len(sentences) - len(kept)
-        lines.append(" ".join(kept))
+        rewritten = [rewrite(sentence) for sentence in _SENTENCE.split(line)]
+        dropped += sum(1 for sentence in rewritten if sentence is None)
+        lines.append(" ".join(sentence for sentence in rewritten if sentence is not None))
     return "\n".join(lines).strip(), dropped
+
+
+def _support(claim: str, claim_vector: np.ndarray, source: Source, passage_vector: np.ndarray) -> float:
+    """How well ``source`` supports ``claim``: max(cosine to its passage, content-word recall in its text)."""
+    return max(float(claim_vector @ passage_vector), _word_recall(claim, source.chunk.text))
 
 
 def _link_key(link: str) -> str:
