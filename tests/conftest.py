@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from assistant.config import Settings, load_settings
+from assistant.records import Chunk, ChunkKind
 
 TINY_REPORT = """Contents
 
@@ -149,3 +150,25 @@ def tiny_corpus(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return folder
+
+
+def make_chunk(
+    position: int,
+    text: str = "",
+    section_path: tuple[str, ...] = ("S",),
+    kind: ChunkKind = "text",
+    organisations: tuple[str, ...] = (),
+) -> Chunk:
+    """A chunk of one test document ("d"), identified by its position, for tests that need no index."""
+    return Chunk(
+        chunk_id=f"c{position}",
+        doc_id="d",
+        doc_title="Doc",
+        text=text,
+        embed_text=text,
+        section_path=section_path,
+        page=None,
+        kind=kind,
+        organisations=organisations,
+        position=position,
+    )

@@ -12,23 +12,12 @@ from assistant.citations import (
     remove_dangling,
     split_answer_sentences,
 )
-from assistant.records import Chunk, Source
-from tests.conftest import FakeEmbedder
+from assistant.records import Source
+from tests.conftest import FakeEmbedder, make_chunk
 
 
 def _source(number: int, text: str) -> Source:
-    chunk = Chunk(
-        chunk_id=f"c{number}",
-        doc_id="d",
-        doc_title="Doc",
-        text=text,
-        embed_text=text,
-        section_path=("S",),
-        page=None,
-        kind="text",
-        organisations=(),
-        position=number,
-    )
+    chunk = make_chunk(number, text)
     return Source(number=number, chunk=chunk, passage=text)
 
 

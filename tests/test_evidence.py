@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from assistant.context import ScoredSentence
 from assistant.evidence import MAX_POINTS, PER_SOURCE, render_evidence, select_evidence
-from assistant.records import Chunk, ChunkKind, Source
+from assistant.records import ChunkKind, Source
+from tests.conftest import make_chunk
 
 
 def _source(number: int, organisations: tuple[str, ...] = (), kind: ChunkKind = "text") -> Source:
-    chunk = Chunk(
-        chunk_id=f"c{number}",
-        doc_id="d",
-        doc_title="Doc",
-        text="",
-        embed_text="",
-        section_path=("S",),
-        page=None,
-        kind=kind,
-        organisations=organisations,
-        position=number,
-    )
+    chunk = make_chunk(number, kind=kind, organisations=organisations)
     return Source(number=number, chunk=chunk, passage="")
 
 

@@ -6,22 +6,11 @@ from collections.abc import Sequence
 
 from assistant.records import Chunk
 from assistant.retrieve import widen_to_section
+from tests.conftest import make_chunk
 
 
-def _chunk(position: int, section: str, text: str | None = None) -> Chunk:
-    body = text or f"text {position}"
-    return Chunk(
-        chunk_id=f"c{position}",
-        doc_id="d",
-        doc_title="Doc",
-        text=body,
-        embed_text=body,
-        section_path=("Part", section),
-        page=None,
-        kind="text",
-        organisations=(),
-        position=position,
-    )
+def _chunk(position: int, section: str) -> Chunk:
+    return make_chunk(position, f"text {position}", section_path=("Part", section))
 
 
 DOCUMENT = [_chunk(0, "A"), _chunk(1, "B"), _chunk(2, "B"), _chunk(3, "B"), _chunk(4, "C")]
