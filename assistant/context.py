@@ -17,30 +17,13 @@ import numpy as np
 
 from assistant.prompts import Prompt
 from assistant.records import Chunk, RetrievedChunk, Source
+from ingest.sentences import split_sentences
 
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?”])\s+(?=[A-Z“\"(\d•-])")
-_BLOCK = re.compile(r"\n\s*\n")
-_LIST_ITEM = re.compile(r"^(?:[-*•●▪]|\d{1,2}[.)])\s+")
 _WORD = re.compile(r"[a-z0-9]+")
 _COMMON = frozenset("the a an and or of to in for on with by is are was were be as at that this it its from".split())
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 CountTokens = Callable[[str], int]
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences and list items. Headings and bullets stay their own units; lines wrapped mid-sentence
-    (OCR'd slides break lines every few words) are joined first."""
-    units: list[str] = []
-    for block in _BLOCK.split(text):
-        lines = [line.strip() for line in block.split("\n") if line.strip()]
-        if not lines:
-            continue
-        if sum(1 for line in lines if _LIST_ITEM.match(line)) >= max(1, len(lines) // 2) or "\t" in block:
-            units.extend(lines)
-            continue
-        units.extend(part.strip() for part in _SENTENCE_SPLIT.split(" ".join(lines)) if part.strip())
-    return units
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from assistant.citations import (
     split_answer_sentences,
 )
 from assistant.config import Settings
-from assistant.context import build_context, render_sources, split_sentences
+from assistant.context import build_context, render_sources
 from assistant.evidence import EvidencePoint, render_evidence, select_evidence
 from assistant.llm import build_chat_model, describe_model
 from assistant.prompts import REFUSAL_SENTENCE, PromptSet, load_prompt_set
@@ -51,6 +51,7 @@ from assistant.records import (
 from assistant.retrieve import Retriever
 from ingest.embedding import Embedder, load_embedder
 from ingest.organisations import OrganisationIndex, build_organisation_index
+from ingest.sentences import split_sentences
 from ingest.store import ChunkStore
 
 log = logging.getLogger(__name__)

@@ -21,8 +21,9 @@ from assistant.records import DocumentInfo, LoadedDocument
 from ingest.embedding import Embedder, load_embedder
 from ingest.loaders import UnreadableDocument, discover_files, load_document, read_corpus_metadata
 from ingest.organisations import OrganisationIndex, build_organisation_index
+from ingest.sentences import indexed_sentences
 from ingest.split import split_document
-from ingest.store import ChunkStore
+from ingest.store import ChunkStore, index_key
 
 Progress = Callable[[int, int, str], None]
 
@@ -111,7 +112,7 @@ def _ingest(
         seen_ids.add(document.doc_id)
         report.warnings.extend(f"{path.name}: {warning}" for warning in document.warnings)
         previous_hash = store.document_hash(document.doc_id)
-        if previous_hash == document.content_hash:
+        if previous_hash == index_key(document):
             report.documents_unchanged += 1
             continue
         if active_embedder is None:
@@ -142,10 +143,17 @@ def _store_document(
     missing = store.missing_vectors([chunk.chunk_id for chunk in chunks])
     to_embed = [chunk for chunk in chunks if chunk.chunk_id in missing]
     vectors = {}
+    sentence_vectors = {}
     if to_embed:
         matrix = embedder.embed_documents([chunk.embed_text for chunk in to_embed])
         vectors = {chunk.chunk_id: matrix[row] for row, chunk in enumerate(to_embed)}
-    added, removed = store.replace_document(document, chunks, vectors)
+        units = [indexed_sentences(chunk.text) for chunk in to_embed]
+        sentence_matrix = embedder.embed_documents([unit for chunk_units in units for unit in chunk_units])
+        start = 0
+        for chunk, chunk_units in zip(to_embed, units, strict=True):
+            sentence_vectors[chunk.chunk_id] = sentence_matrix[start : start + len(chunk_units)]
+            start += len(chunk_units)
+    added, removed = store.replace_document(document, chunks, vectors, sentence_vectors)
     return added, removed, len(to_embed)
 
 

@@ -99,10 +99,64 @@ def split_document(
     blocks = _blocks(document)
     top_level = _table_of_contents(blocks)
     units = _units(blocks, top_level)
-    chunks: list[Chunk] = []
-    for position, (unit_group, text) in enumerate(_pack(units, count_tokens)):
-        chunks.append(_make_chunk(document, unit_group, text, position, organisations))
-    return chunks
+    packed = _absorb_fragments(list(_pack(units, count_tokens)), count_tokens)
+    return [
+        _make_chunk(document, unit_group, text, position, organisations, describe)
+        for position, (unit_group, text, describe) in enumerate(packed)
+    ]
+
+
+def _absorb_fragments(
+    packed: list[tuple[list[_Unit], str]], count_tokens: TokenCounter
+) -> list[tuple[list[_Unit], str, _Unit]]:
+    """Join a fragment of under ``MIN_CHUNK_TOKENS`` to the chunk after it (the last one to the chunk before).
+
+    Slides OCR'd one by one leave title-only slides and stray labels ("Articulating ROI n=7") as chunks of
+    their own. Embedded with the document title in front, such a chunk is mostly title, so it ranked near
+    the top for any question naming the event and pushed real passages out of the top five. The joined chunk
+    is described (section, kind) by the passage it joined, which is what a fragment usually introduces.
+    Fragments with a kind of their own (a statistic, a key finding) stay apart, so kind filters still find them.
+    """
+    merged: list[tuple[list[_Unit], str, _Unit]] = []
+    pending: tuple[list[_Unit], str] | None = None
+    for group, text in packed:
+        if pending is not None:
+            if _joinable(pending, (group, text), count_tokens):
+                group, text = pending[0] + group, f"{pending[1]}\n\n{text}"
+            else:
+                merged.append((pending[0], pending[1], pending[0][0]))
+            pending = None
+        if count_tokens(text) < MIN_CHUNK_TOKENS and all(unit.kind == "text" for unit in group):
+            pending = (group, text)
+            continue
+        merged.append((group, text, _describing_unit(group, count_tokens)))
+    if pending is not None:
+        if merged and _joinable((merged[-1][0], merged[-1][1]), pending, count_tokens):
+            group, text, describe = merged.pop()
+            merged.append((group + pending[0], f"{text}\n\n{pending[1]}", describe))
+        else:
+            merged.append((pending[0], pending[1], pending[0][0]))
+    return merged
+
+
+def _describing_unit(group: list[_Unit], count_tokens: TokenCounter) -> _Unit:
+    """The first unit that is more than a fragment: its section names what the chunk is about."""
+    for unit in group:
+        if count_tokens(_unit_text(unit)) >= MIN_CHUNK_TOKENS:
+            return unit
+    return group[0]
+
+
+def _joinable(first: tuple[list[_Unit], str], second: tuple[list[_Unit], str], count_tokens: TokenCounter) -> bool:
+    return (
+        not _has_case_study(first[0])
+        and not _has_case_study(second[0])
+        and count_tokens(first[1]) + count_tokens(second[1]) <= MAX_CHUNK_TOKENS
+    )
+
+
+def _has_case_study(group: list[_Unit]) -> bool:
+    return any(unit.kind == "case_study" for unit in group)
 
 
 def _blocks(document: LoadedDocument) -> list[_Block]:
@@ -390,10 +444,16 @@ def _atoms(text: str, budget: int, count_tokens: TokenCounter) -> Iterator[str]:
 
 
 def _make_chunk(
-    document: LoadedDocument, group: list[_Unit], text: str, position: int, organisations: OrganisationIndex
+    document: LoadedDocument,
+    group: list[_Unit],
+    text: str,
+    position: int,
+    organisations: OrganisationIndex,
+    describe: _Unit | None = None,
 ) -> Chunk:
     first = group[0]
-    path = first.path if len(group) == 1 else first.path[:2]
+    lead = describe or first
+    path = lead.path if len(group) == 1 else lead.path[:2]
     kinds = [unit.kind for unit in group]
     kind: ChunkKind = first.kind if len(set(kinds)) == 1 else _dominant_kind(kinds)
     context = " > ".join(path)

@@ -1,10 +1,12 @@
 """The index: a SQLite catalog (chunks, documents, FTS5 lexical index) beside a Chroma collection of vectors.
 
 The catalog is the source of truth and is changed in one transaction per document, so an interrupted ingest
-leaves either the old or the new version of a file, never half of each. Chroma holds only vectors keyed by
-chunk id; vectors are written before the catalog commits and stale ones removed after, and any vector whose
-id the catalog does not know is ignored at query time and swept on the next ingest. Chunk ids hash their
-text, so an unchanged passage keeps its id and is never embedded twice.
+leaves either the old or the new version of a file, never half of each. Chroma holds only vectors: one per
+chunk, keyed by chunk id, and in a second collection one per sentence of the chunk (see
+:mod:`ingest.sentences`), keyed ``<chunk id>#<n>``. Vectors are written before the catalog commits (sentences
+first, so a chunk vector means its sentences are there too) and stale ones removed after, and any vector
+whose chunk the catalog does not know is ignored at query time and swept on the next ingest. Chunk ids hash
+their text, so an unchanged passage keeps its id and is never embedded twice.
 
 FTS5 is the lexical side of hybrid retrieval: an inverted index with BM25 ranking that updates incrementally
 and scales to thousands of reports without a per-query scan.
@@ -25,6 +27,11 @@ import numpy as np
 
 from assistant.config import Settings
 from assistant.records import Chunk, ChunkKind, Filters, LoadedDocument
+
+# Bump when what is stored for a document changes (splitting, the vectors kept), so that the next ingest
+# rebuilds documents indexed by an older version instead of skipping them as unchanged.
+INDEX_FORMAT = 2
+SENTENCES_SUFFIX = "_sentences"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -98,7 +105,8 @@ class ChunkStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
-        self._collection = _open_collection(settings)
+        self._collection = _open_collection(settings, settings.collection)
+        self._sentences = _open_collection(settings, settings.collection + SENTENCES_SUFFIX)
 
     def close(self) -> None:
         self._db.close()
@@ -116,6 +124,7 @@ class ChunkStore:
         return [StoredDocument(*row) for row in rows]
 
     def document_hash(self, doc_id: str) -> str | None:
+        """The stored version key of a document (see :func:`index_key`), None when it is not indexed."""
         row = self._db.execute("SELECT content_hash FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return None if row is None else str(row[0])
 
@@ -183,6 +192,29 @@ class ChunkStore:
         known = self._known_ids(ids)
         return [(cid, 1.0 - float(dist)) for cid, dist in zip(ids, distances, strict=False) if cid in known]
 
+    def sentence_search(self, query: np.ndarray, k: int, filters: Filters = Filters()) -> dict[str, float]:
+        """Chunk id -> cosine of its best-matching sentence, over the ``k`` nearest sentences.
+
+        Empty for an index built before sentence vectors existed; retrieval then ranks on chunks alone.
+        """
+        total = self._sentences.count()
+        if total == 0:
+            return {}
+        result = self._sentences.query(
+            query_embeddings=[query.astype(np.float32).tolist()],
+            n_results=min(k, total),
+            where=_chroma_filter(filters),
+            include=["distances", "metadatas"],
+        )
+        distances = (result.get("distances") or [[]])[0]
+        metadatas = (result.get("metadatas") or [[]])[0]
+        best: dict[str, float] = {}
+        for metadata, distance in zip(metadatas, distances, strict=False):
+            chunk_id = str((metadata or {}).get("chunk_id", ""))
+            best[chunk_id] = max(best.get(chunk_id, -1.0), 1.0 - float(distance))
+        known = self._known_ids(best)
+        return {chunk_id: score for chunk_id, score in best.items() if chunk_id in known}
+
     def lexical_search(self, match: str, k: int, filters: Filters = Filters()) -> list[tuple[str, float]]:
         """Chunk ids ranked by FTS5 BM25 for an FTS5 MATCH expression; higher score is better."""
         if not match.strip():
@@ -215,22 +247,46 @@ class ChunkStore:
     # ---- writing -------------------------------------------------------------------------------------
 
     def missing_vectors(self, chunk_ids: Sequence[str]) -> set[str]:
-        """Which of these ids have no vector yet (unchanged passages keep theirs)."""
-        present: set[str] = set()
+        """Which of these ids have no vectors yet (unchanged passages keep theirs)."""
+        with_vector: set[str] = set()
+        with_sentences: set[str] = set()
         for batch in _batches(list(chunk_ids), 500):
-            present.update(self._collection.get(ids=batch, include=[])["ids"])
-        return set(chunk_ids) - present
+            with_vector.update(self._collection.get(ids=batch, include=[])["ids"])
+            found = self._sentences.get(where={"chunk_id": {"$in": batch}}, include=["metadatas"])
+            with_sentences.update(str((metadata or {}).get("chunk_id", "")) for metadata in found["metadatas"] or [])
+        return set(chunk_ids) - (with_vector & with_sentences)
 
     def replace_document(
-        self, document: LoadedDocument, chunks: Sequence[Chunk], vectors: dict[str, np.ndarray]
+        self,
+        document: LoadedDocument,
+        chunks: Sequence[Chunk],
+        vectors: dict[str, np.ndarray],
+        sentence_vectors: dict[str, np.ndarray] | None = None,
     ) -> tuple[int, int]:
         """Make the index hold exactly ``chunks`` for this document. Returns (added, removed) chunk counts.
 
-        ``vectors`` must cover every chunk id reported by :meth:`missing_vectors`.
+        ``vectors`` must cover every chunk id reported by :meth:`missing_vectors`; ``sentence_vectors`` holds,
+        for those chunks, one row per sentence unit (:func:`ingest.sentences.indexed_sentences`).
         """
         old_ids = {row[0] for row in self._db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (document.doc_id,))}
         new_ids = [chunk.chunk_id for chunk in chunks]
         to_embed = [chunk for chunk in chunks if chunk.chunk_id in vectors]
+        sentence_ids: list[str] = []
+        sentence_rows: list[list[float]] = []
+        sentence_metadata: list[dict[str, str | int | bool]] = []
+        for chunk in to_embed:
+            rows = (sentence_vectors or {}).get(chunk.chunk_id, np.zeros((0, 0)))
+            sentence_ids.extend(f"{chunk.chunk_id}#{n}" for n in range(len(rows)))
+            sentence_rows.extend(row.tolist() for row in rows)
+            sentence_metadata.extend([{**_chroma_metadata(chunk), "chunk_id": chunk.chunk_id}] * len(rows))
+        for batch in _batches([chunk.chunk_id for chunk in to_embed], 500):
+            self._sentences.delete(where={"chunk_id": {"$in": batch}})
+        for start in range(0, len(sentence_ids), 1000):
+            self._sentences.upsert(
+                ids=sentence_ids[start : start + 1000],
+                embeddings=sentence_rows[start : start + 1000],  # type: ignore[arg-type]
+                metadatas=sentence_metadata[start : start + 1000],  # type: ignore[arg-type]
+            )
         if to_embed:
             self._collection.upsert(
                 ids=[chunk.chunk_id for chunk in to_embed],
@@ -249,7 +305,7 @@ class ChunkStore:
                     document.info.year,
                     document.info.kind,
                     document.file_format,
-                    document.content_hash,
+                    index_key(document),
                     sum(1 for page in document.pages if page.number is not None) or None,
                     time.time(),
                 ),
@@ -279,6 +335,20 @@ class ChunkStore:
             orphans.extend(cid for cid in page if cid not in known)
             offset += len(page)
         self._delete_vectors(orphans)
+        orphan_sentences: list[str] = []
+        offset = 0
+        while True:
+            result = self._sentences.get(include=["metadatas"], limit=1000, offset=offset)
+            if not result["ids"]:
+                break
+            owners = [str((metadata or {}).get("chunk_id", "")) for metadata in result["metadatas"] or []]
+            known = self._known_ids(owners)
+            orphan_sentences.extend(
+                sid for sid, owner in zip(result["ids"], owners, strict=False) if owner not in known
+            )
+            offset += len(result["ids"])
+        for batch in _batches(orphan_sentences, 500):
+            self._sentences.delete(ids=batch)
         return len(orphans)
 
     # ---- internals -----------------------------------------------------------------------------------
@@ -337,6 +407,7 @@ class ChunkStore:
     def _delete_vectors(self, ids: Sequence[str]) -> None:
         for batch in _batches(list(ids), 500):
             self._collection.delete(ids=batch)
+            self._sentences.delete(where={"chunk_id": {"$in": batch}})
 
 
 _CHUNK_COLUMNS = (
@@ -414,7 +485,13 @@ def _sql_filter(filters: Filters) -> tuple[str, list[str]]:
     return " AND ".join(parts), params
 
 
-def _open_collection(settings: Settings) -> Any:
+def index_key(document: LoadedDocument) -> str:
+    """What ``documents.content_hash`` stores: the file's hash and the index format it was indexed with, so
+    an unchanged file indexed by an older version is still rebuilt."""
+    return f"{document.content_hash}/v{INDEX_FORMAT}"
+
+
+def _open_collection(settings: Settings, name: str) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -430,7 +507,7 @@ def _open_collection(settings: Settings) -> Any:
         settings.chroma_dir.mkdir(parents=True, exist_ok=True)
         client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
     return client.get_or_create_collection(
-        name=settings.collection,
+        name=name,
         embedding_function=None,
         configuration={"hnsw": {"space": "cosine"}},
     )

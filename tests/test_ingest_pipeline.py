@@ -155,3 +155,46 @@ def test_adjacent_chunks_are_the_document_neighbours(
     assert [chunk.chunk_id for chunk in store.adjacent_chunks(middle)] == [document[0].chunk_id, document[2].chunk_id]
     assert [chunk.chunk_id for chunk in store.adjacent_chunks(document[0])] == [document[1].chunk_id]
     store.close()
+
+
+def test_sentence_vectors_are_written_and_removed_with_their_chunks(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    _ingest([tiny_corpus], settings, fake_embedder)
+    store = ChunkStore(settings)
+    query = fake_embedder.embed_query("cultural shift funding evidence implementation")
+    found = store.sentence_search(query, 1000)
+    assert set(found) == {chunk.chunk_id for chunk in store.chunks()}
+    assert any(chunk_id.startswith("rapid-insight") for chunk_id in found)
+    store.close()
+
+    (tiny_corpus / "rapid-insight.txt").unlink()
+    _ingest([tiny_corpus], settings, fake_embedder)
+    store = ChunkStore(settings)
+    remaining = store.sentence_search(query, 1000)
+    assert remaining and set(remaining) == {chunk.chunk_id for chunk in store.chunks()}
+    assert not any(chunk_id.startswith("rapid-insight") for chunk_id in remaining)
+    store.close()
+
+
+def test_an_index_built_by_an_older_version_is_rebuilt_not_skipped(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingest import store as store_module
+
+    _ingest([tiny_corpus], settings, fake_embedder)
+    store = ChunkStore(settings)
+    report_chunks = store.chunks(Filters(doc_ids=("learning-report",)))
+    # An index from before sentence vectors: chunk vectors only.
+    store._sentences.delete(where={"doc_id": "learning-report"})
+    store.close()
+
+    monkeypatch.setattr(store_module, "INDEX_FORMAT", store_module.INDEX_FORMAT + 1)
+    rebuilt = _ingest([tiny_corpus], settings, fake_embedder)
+    assert rebuilt.documents_updated == 2 and rebuilt.documents_unchanged == 0
+    assert rebuilt.chunks_embedded == len(report_chunks)
+    store = ChunkStore(settings)
+    found = store.sentence_search(fake_embedder.embed_query("funding"), 1000)
+    assert {chunk.chunk_id for chunk in report_chunks} <= set(found)
+    store.close()
+    assert _ingest([tiny_corpus], settings, fake_embedder).documents_unchanged == 2

@@ -1,11 +1,14 @@
-"""Retrieval steps that need no model: widening hits to their section."""
+"""Retrieval steps that need no model: widening hits to their section, blending chunk and sentence scores."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+import pytest
+
 from assistant.records import Chunk
-from assistant.retrieve import widen_to_section
+from assistant.retrieve import blend_dense, widen_to_section
 from tests.conftest import make_chunk
 
 
@@ -36,3 +39,22 @@ def test_text_is_never_repeated_across_sources() -> None:
 
 def test_a_lone_chunk_is_returned_unchanged() -> None:
     assert widen_to_section([DOCUMENT[0], DOCUMENT[4]], _adjacent) == [DOCUMENT[0], DOCUMENT[4]]
+
+
+def test_dense_score_blends_the_chunk_with_its_best_sentence() -> None:
+    query = np.array([1.0, 0.0], dtype=np.float32)
+    chunk_scores = [("broad", 0.5), ("exact", 0.45)]
+    sentence_scores = {"exact": 0.9, "only-sentence": 0.8}
+    vectors = {"only-sentence": np.array([0.5, 0.5], dtype=np.float32)}
+    blended = dict(blend_dense(chunk_scores, sentence_scores, lambda ids: {i: vectors[i] for i in ids}, query, 10))
+    assert blended["exact"] == pytest.approx(0.5 * 0.45 + 0.5 * 0.9)
+    assert blended["only-sentence"] == pytest.approx(0.5 * 0.5 + 0.5 * 0.8)
+    # No sentence of "broad" was among the nearest, so it gets the lowest sentence score seen.
+    assert blended["broad"] == pytest.approx(0.5 * 0.5 + 0.5 * 0.8)
+    assert next(iter(blended)) == "exact"
+
+
+def test_without_sentence_vectors_the_chunk_ranking_is_kept() -> None:
+    query = np.array([1.0, 0.0], dtype=np.float32)
+    ranking = [("a", 0.7), ("b", 0.5), ("c", 0.4)]
+    assert blend_dense(ranking, {}, lambda ids: {}, query, 2) == ranking[:2]

@@ -124,3 +124,15 @@ def test_pdf_pages_are_kept_on_chunks(tmp_path: Path) -> None:
     assert torbay.kind == "case_study"
     assert "Torbay and South Devon NHS Foundation Trust" in torbay.organisations
     assert {chunk.page for chunk in chunks if "Fellowships" in chunk.text} == {3}
+
+
+def test_a_fragment_slide_joins_the_passage_after_it() -> None:
+    body = " ".join(["Staff described the capacity to adopt change as the biggest barrier they face."] * 4)
+    text = f"## Articulating\n\nROI n=7\n\n## Capacity\n\n{body}\n\n## Statistics\n\n94% (n=17) of Sites agreed."
+    chunks = _split(text)
+    joined = next(chunk for chunk in chunks if "ROI n=7" in chunk.text)
+    assert "biggest barrier" in joined.text
+    assert joined.section_path[-1] == "Capacity"
+    assert not any(chunk.text.strip() == "ROI n=7" for chunk in chunks)
+    # A short passage with a kind of its own is kept apart, so a kind filter still finds it.
+    assert any(chunk.kind == "statistic" and "94% (n=17)" in chunk.text for chunk in chunks)

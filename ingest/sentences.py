@@ -1,0 +1,88 @@
+"""Sentence units of a passage: what the answer stage scores and quotes, and what ingest embeds one by one.
+
+A passage is cut into sentences, and each list is joined to the line that introduces it. The same units serve
+twice: ingest embeds each one beside the whole chunk (a question usually matches one sentence of a 190-token
+chunk better than the chunk's blurred average), and the answer stage scores them to compress sources and
+pick the quoted points.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?”])\s+(?=[A-Z“\"(\d•-])")
+_BLOCK = re.compile(r"\n\s*\n")
+_LIST_ITEM = re.compile(r"^(?:[-*•●▪]|\d{1,2}[.)])\s+")
+LIST_GROUP_WORDS = 60
+_INTRO_MAX_WORDS = 12
+# Units shorter than this are headings or labels: embedded alone they match anything on their topic.
+MIN_INDEXED_WORDS = 4
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences, with each list joined to the line that introduces it. Lines wrapped mid-sentence (OCR'd
+    slides break lines every few words) are joined first.
+
+    A list item alone ("- Cost-savings") is too short to quote and means nothing without its heading
+    ("Common KPI areas ... Outcome measures"), and a question such as "what KPIs should I use?" is answered
+    by the list as a whole. So a run of items becomes one unit, "Intro: item; item; item.", cut into groups of
+    at most ``LIST_GROUP_WORDS`` words that each repeat the intro.
+    """
+    units: list[tuple[str, bool]] = []
+    for block in _BLOCK.split(text):
+        lines = [line.strip() for line in block.split("\n") if line.strip()]
+        if not lines:
+            continue
+        if "\t" in block:
+            units.extend((line, False) for line in lines)
+        elif sum(1 for line in lines if _LIST_ITEM.match(line)) >= max(1, len(lines) // 2):
+            units.extend((line, bool(_LIST_ITEM.match(line))) for line in lines)
+        else:
+            units.extend((part.strip(), False) for part in _SENTENCE_SPLIT.split(" ".join(lines)) if part.strip())
+    return _join_lists(units)
+
+
+def _join_lists(units: Sequence[tuple[str, bool]]) -> list[str]:
+    joined: list[str] = []
+    index = 0
+    while index < len(units):
+        text, is_item = units[index]
+        if not is_item:
+            joined.append(text)
+            index += 1
+            continue
+        end = index
+        while end < len(units) and units[end][1]:
+            end += 1
+        items = [_LIST_ITEM.sub("", item).strip().rstrip(".;,") for item, _ in units[index:end]]
+        intro = joined.pop() if joined and _introduces_list(joined[-1]) else ""
+        joined.extend(_list_groups(intro, items))
+        index = end
+    return joined
+
+
+def _introduces_list(unit: str) -> bool:
+    """ "These can broadly be categorised as:" or a short heading line such as "Outcome measures"."""
+    stripped = unit.rstrip()
+    return stripped.endswith(":") or (
+        len(stripped.split()) <= _INTRO_MAX_WORDS and not stripped.endswith((".", "!", "?", "”", '"'))
+    )
+
+
+def _list_groups(intro: str, items: Sequence[str]) -> list[str]:
+    head = intro.rstrip().rstrip(":").strip()
+    prefix = f"{head}: " if head else ""
+    groups: list[list[str]] = [[]]
+    for item in items:
+        if groups[-1] and sum(len(i.split()) for i in groups[-1]) + len(item.split()) > LIST_GROUP_WORDS:
+            groups.append([])
+        groups[-1].append(item)
+    return [prefix + "; ".join(group) + "." for group in groups if group]
+
+
+def indexed_sentences(text: str) -> list[str]:
+    """The units of a chunk that get a vector of their own; the whole text when none is long enough, so every
+    chunk has at least one (a chunk without any would look unembedded to the next ingest)."""
+    units = [unit for unit in split_sentences(text) if len(unit.split()) >= MIN_INDEXED_WORDS]
+    return units or [text]

@@ -1,0 +1,44 @@
+"""Sentence units: lists stay with their introduction, short labels get no vector of their own."""
+
+from __future__ import annotations
+
+from ingest.sentences import LIST_GROUP_WORDS, indexed_sentences, split_sentences
+
+
+def test_a_list_is_one_unit_with_the_line_that_introduces_it() -> None:
+    text = (
+        "Functions play several roles. These can broadly be categorised as:\n\n"
+        "1. Identifying strategic priorities\n2. Growing innovation culture\n3. Securing external funding\n\n"
+        "Most functions play each role to some extent."
+    )
+    assert split_sentences(text) == [
+        "Functions play several roles.",
+        "These can broadly be categorised as: Identifying strategic priorities; Growing innovation culture; "
+        "Securing external funding.",
+        "Most functions play each role to some extent.",
+    ]
+
+
+def test_a_short_heading_introduces_the_list_under_it() -> None:
+    units = split_sentences("Outcome measures\n\n- External funding generated\n- Formal contracts signed")
+    assert units == ["Outcome measures: External funding generated; Formal contracts signed."]
+
+
+def test_a_full_sentence_before_a_list_is_not_taken_as_its_heading() -> None:
+    units = split_sentences("The survey closed in May.\n\n- Cost-savings\n- Staff confidence")
+    assert units == ["The survey closed in May.", "Cost-savings; Staff confidence."]
+
+
+def test_a_long_list_is_cut_into_groups_that_each_keep_the_introduction() -> None:
+    items = "\n".join(f"- item number {n} with a few more words here" for n in range(20))
+    units = split_sentences(f"Recommendations:\n\n{items}")
+    assert len(units) > 1
+    assert all(unit.startswith("Recommendations: ") for unit in units)
+    assert all(len(unit.split()) <= LIST_GROUP_WORDS + 1 for unit in units)
+    assert sum(unit.count("item number") for unit in units) == 20
+
+
+def test_indexed_sentences_skip_labels_but_never_leave_a_chunk_without_a_vector() -> None:
+    text = "Articulating\n\nROI n=7\n\nThe biggest challenge was releasing staff time for innovation."
+    assert indexed_sentences(text) == ["The biggest challenge was releasing staff time for innovation."]
+    assert indexed_sentences("Articulating\n\nROI") == ["Articulating\n\nROI"]
