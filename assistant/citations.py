@@ -33,6 +33,14 @@ _FILLER = frozenset(
     than then there here into about over more most some many other others not no but so if do does did using""".split()
 )
 
+# Words an answer uses without saying anything: an opening made only of these and the question's words is an
+# echo (compared by 5-letter stem, like the question's words).
+_ECHO_WORDS = frozenset(
+    word[:5]
+    for word in """yes report reports document documents say says said mention mentions mentioned something
+    anything usually typically generally often there answer question does""".split()
+)
+
 SUPPORT_THRESHOLD = 0.55
 # Adding a citation the model did not write needs more than checking one it did: a sentence that merely
 # echoes the question's words reaches 0.55-0.65 against every source. On real answers, claims that restate a
@@ -199,6 +207,25 @@ def drop_repeated_sentences(text: str) -> str:
         return sentence
 
     return _rewrite_prose(text, first_time)[0]
+
+
+def drop_question_echoes(text: str, question: str) -> tuple[str, int]:
+    """Remove prose sentences that only restate the question ("The band an Innovation Project Manager is on
+    is [1].", "Yes, the report does say something about AI. [1]").
+
+    The small model writes these when the sources do not hold the answer, and with a citation attached they
+    read as an answer. A sentence counts as an echo when it has no content word (or 5-letter stem) or figure
+    of its own beyond the question's and a few words any answer uses.
+    """
+    asked = {word[:5] for word in _content_words(question)}
+
+    def adds_something(sentence: str) -> str | None:
+        claim = CITATION.sub("", sentence)
+        words = {word[:5] for word in _content_words(claim)} - _ECHO_WORDS
+        figures = set(re.findall(r"\d+", claim)) - set(re.findall(r"\d+", question))
+        return sentence if words - asked or figures else None
+
+    return _rewrite_prose(text, adds_something)
 
 
 def _rewrite_prose(text: str, rewrite: Callable[[str], str | None]) -> tuple[str, int]:

@@ -20,7 +20,10 @@ from assistant.records import Chunk, RetrievedChunk, Source
 from ingest.sentences import split_sentences
 
 _WORD = re.compile(r"[a-z0-9]+")
-_COMMON = frozenset("the a an and or of to in for on with by is are was were be as at that this it its from".split())
+_COMMON = frozenset(
+    """the a an and or of to in for on with by is are was were be as at that this it its from do go he if me my
+    no so up us we our you""".split()
+)
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 CountTokens = Callable[[str], int]
@@ -125,4 +128,5 @@ def render_sources(sources: Sequence[Source], template: Prompt) -> str:
 
 
 def _terms(text: str) -> set[str]:
-    return {word for word in _WORD.findall(text.lower()) if word not in _COMMON and len(word) > 2}
+    """Words that count as overlap; two letters are enough for abbreviations such as "AI", "QI" or "XR"."""
+    return {word for word in _WORD.findall(text.lower()) if word not in _COMMON and len(word) > 1}

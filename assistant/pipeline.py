@@ -22,6 +22,7 @@ from assistant.citations import (
     check_citations,
     cite_uncited,
     drop_invented_figures,
+    drop_question_echoes,
     drop_repeated_sentences,
     drop_unsourced_links,
     is_refusal,
@@ -234,6 +235,9 @@ class Assistant:
         """
         if not retrieved:
             return "nothing retrieved"
+        unknown = self._unknown_names(plan.names)
+        if unknown:
+            return f"the reports never mention {unknown[0]!r}"
         threshold = self.settings.refusal_threshold
         if best_sentence < threshold:
             return f"no source sentence is about the question (best {best_sentence:.2f} < {threshold:.2f})"
@@ -243,6 +247,22 @@ class Assistant:
         if terms >= 3 and coverage < MIN_TERM_COVERAGE:
             return f"the sources mention almost none of the question's terms ({coverage:.0%})"
         return None
+
+    def _unknown_names(self, names: Sequence[str]) -> list[str]:
+        """Names in the question with a word no indexed passage contains, nor any staff synonym of it.
+
+        "What Agenda for Change band is an innovation project manager on?" retrieves passages about project
+        managers and passes the relevance gates, yet "Agenda" occurs nowhere in the reports, so they cannot say
+        which band. One FTS5 lookup per word, so the whole corpus is checked, not just what was retrieved.
+        """
+        unknown: list[str] = []
+        for name in names:
+            for word in re.findall(r"[A-Za-z]{3,}", name):
+                alternatives = (word.lower(), *staff_synonyms(word))
+                if not any(self.store.lexical_search(f'"{alternative}"', 1) for alternative in alternatives):
+                    unknown.append(name)
+                    break
+        return unknown
 
     @staticmethod
     def _overrules_refusal(lead: str, best_sentence: float) -> bool:
@@ -282,8 +302,11 @@ class Assistant:
         if figures_dropped and not lead.startswith(opening):
             lead = ""  # the direct answer rested on an invented figure; what follows it cannot be trusted either
         lead = drop_repeated_sentences(lead)
+        lead, echoes_dropped = drop_question_echoes(lead, question)
         if not lead and evidence and (links_dropped or figures_dropped):
             lead = CLOSEST_PASSAGES
+        elif not lead and evidence and echoes_dropped and best_sentence >= UNSUPPORTED_LEAD_FLOOR:
+            lead = CLOSEST_PASSAGES  # an opening that only restated the question; an empty one is refused below
         refused = _is_bare_refusal(lead)
         if not refused:
             lead = cite_uncited(lead, sources, self.embedder.embed_documents)
@@ -295,6 +318,8 @@ class Assistant:
             if not any(citation.supported for citation in lead_citations):
                 refused = True
                 reason = f"weak sources ({best_sentence:.2f}) and no supported claim in the model's answer"
+        if not refused and not lead and not evidence:
+            refused, reason = True, "the model's answer did not survive the checks and no source sentence qualified"
         raw = REFUSAL_SENTENCE if refused else "\n\n".join(part for part in (lead, render_evidence(evidence)) if part)
         text = remove_dangling(raw, len(sources))
         claims = raw.removeprefix(CLOSEST_PASSAGES)

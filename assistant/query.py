@@ -59,6 +59,8 @@ _ABSOLUTE_PREMISE = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_NAME_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’&+-]*")
+_NAME_JOINERS = frozenset({"for", "of", "and", "the", "&", "in", "on"})
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+&'’-]*")
 
 
@@ -74,6 +76,7 @@ class QueryPlan:
     is_follow_up: bool
     injection_removed: bool
     absolute_premise: bool = False
+    names: tuple[str, ...] = ()
 
 
 def plan_query(question: str, history: Sequence[Turn], organisations: OrganisationIndex) -> QueryPlan:
@@ -97,7 +100,33 @@ def plan_query(question: str, history: Sequence[Turn], organisations: Organisati
         is_follow_up=follow_up,
         injection_removed=injection_removed,
         absolute_premise=bool(_ABSOLUTE_PREMISE.search(cleaned)),
+        names=names_in(cleaned),
     )
+
+
+def names_in(question: str) -> tuple[str, ...]:
+    """Capitalised names in the question ("Agenda for Change", "Tesla"), not counting a sentence's first word
+    or all-capital abbreviations: a name the reports never use marks a question they cannot answer, while
+    abbreviations ("CEO") are too often a staff word for something the reports spell out."""
+    names: list[str] = []
+    for sentence in _SENTENCE.split(question.strip()):
+        words = _NAME_TOKEN.findall(sentence)
+        current: list[str] = []
+        for index, word in enumerate(words):
+            capitalised = word[:1].isupper() and not word.isupper() and index > 0
+            if capitalised or (current and word.lower() in _NAME_JOINERS):
+                current.append(word)
+                continue
+            names.extend(_close_name(current))
+            current = []
+        names.extend(_close_name(current))
+    return tuple(dict.fromkeys(names))
+
+
+def _close_name(words: list[str]) -> list[str]:
+    while words and words[-1].lower() in _NAME_JOINERS:
+        words = words[:-1]
+    return [" ".join(words)] if words else []
 
 
 def remove_injection(question: str) -> tuple[str, bool]:

@@ -26,6 +26,7 @@ EXAMPLE_BOOST = 0.15
 MMR_LAMBDA = 0.75
 NEAR_DUPLICATE = 0.93
 SENTENCE_WEIGHT = 0.5
+REPEAT_ORGANISATION_PENALTY = 0.3
 SENTENCE_FANOUT = 4
 
 
@@ -93,7 +94,7 @@ def blend_dense(
         chunk_id: (1 - SENTENCE_WEIGHT) * score + SENTENCE_WEIGHT * sentence_scores.get(chunk_id, floor)
         for chunk_id, score in chunk.items()
     }
-    return sorted(blended.items(), key=lambda item: item[1], reverse=True)[:k]
+    return sorted(blended.items(), key=lambda item: (-item[1], item[0]))[:k]
 
 
 class Retriever:
@@ -135,7 +136,8 @@ class Retriever:
             results.append(
                 Candidate(chunk, score + bonus, similarity.get(cid), dense_rank.get(cid), lexical_rank.get(cid))
             )
-        results.sort(key=lambda candidate: candidate.fused, reverse=True)
+        # Ties broken by id: the fused dict is built from sets, and an eval must rank the same way every run.
+        results.sort(key=lambda candidate: (-candidate.fused, candidate.chunk.chunk_id))
         return results
 
     def retrieve(
@@ -220,7 +222,7 @@ def diversify(
                 and candidate.chunk.organisations
                 and covered.issuperset(candidate.chunk.organisations)
             ):
-                score -= 0.5
+                score -= REPEAT_ORGANISATION_PENALTY
             if score > best_score:
                 best, best_score = candidate, score
         if best is None:

@@ -162,3 +162,27 @@ def test_model_refusal_with_clearly_relevant_sources_shows_the_closest_passages(
     assert not answer.refused
     assert answer.text.startswith("The reports do not answer this directly")
     assert "funded by its charity CW+" in answer.text
+
+
+def test_a_question_naming_something_the_reports_never_mention_is_refused_without_the_model(
+    assistant: Assistant,
+) -> None:
+    answer = assistant.ask("What Agenda for Change band is the CW+ innovation programme lead on?")
+    assert answer.refused and answer.text == REFUSAL_SENTENCE
+    assert answer.refusal_reason == "the reports never mention 'Agenda for Change'"
+    assert _model(assistant).calls == []
+
+
+def test_an_opening_that_only_restates_the_question_is_not_shown_as_an_answer(assistant: Assistant) -> None:
+    _model(assistant).enqueue("The Chelsea and Westminster innovation programme is funded [1].")
+    answer = assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
+    assert not answer.text.startswith("The Chelsea and Westminster innovation programme is funded")
+    assert answer.text.startswith("The reports do not answer this directly")
+    assert "funded by its charity CW+" in answer.text
+
+
+def test_an_echo_over_weak_sources_is_refused(assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("assistant.pipeline.UNSUPPORTED_LEAD_FLOOR", 9.0)
+    _model(assistant).enqueue("The Chelsea and Westminster innovation programme is funded [1].")
+    answer = assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
+    assert answer.refused and answer.text == REFUSAL_SENTENCE

@@ -6,6 +6,7 @@ from assistant.citations import (
     check_citations,
     cite_uncited,
     drop_invented_figures,
+    drop_question_echoes,
     drop_repeated_sentences,
     drop_unsourced_links,
     parse_numbers,
@@ -146,3 +147,13 @@ def test_sentences_with_figures_from_nowhere_are_cut() -> None:
 def test_repeated_sentences_are_said_once() -> None:
     text = "CW+ funds the programme [1]. The survey had 130 responses [2]. CW+ funds the programme [1]."
     assert drop_repeated_sentences(text) == "CW+ funds the programme [1]. The survey had 130 responses [2]."
+
+
+def test_sentences_that_only_restate_the_question_are_dropped() -> None:
+    question = "What Agenda for Change band is an innovation project manager usually on?"
+    lead = "The Agenda for Change band an innovation project manager is usually on is [1]."
+    assert drop_question_echoes(lead, question) == ("", 1)
+    assert drop_question_echoes("Yes, the report does say something about AI. [1]", "Does it say anything about AI?")[1]
+    answer = "An innovation project manager is usually on band 7 [1]. The report says so [1]."
+    kept, dropped = drop_question_echoes(answer, question)
+    assert kept == "An innovation project manager is usually on band 7 [1]." and dropped == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.query import fts_expression, plan_query, remove_injection
+from assistant.query import fts_expression, names_in, plan_query, remove_injection
 from assistant.records import Turn
 from ingest.organisations import build_organisation_index
 
@@ -81,3 +81,11 @@ def test_questions_that_merely_use_injection_words_are_kept() -> None:
         "Please fabricate a quote from the chief executive.",
     ):
         assert remove_injection(injection)[1], injection
+
+
+def test_names_are_the_capitalised_phrases_inside_a_sentence() -> None:
+    assert names_in("What Agenda for Change band is a project manager on?") == ("Agenda for Change",)
+    assert names_in("How did Guy's and St Thomas' fund it? And Leeds?") == ("Guy's and St Thomas'", "Leeds")
+    # A sentence's first word and abbreviations are not names: "CEO" is a staff word, not a proper noun.
+    assert names_in("Should our CEO sponsor AI projects?") == ()
+    assert names_in("Funding for innovation in the NHS") == ()
