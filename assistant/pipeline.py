@@ -34,7 +34,7 @@ from assistant.context import build_context, render_sources
 from assistant.evidence import EvidencePoint, render_evidence, select_evidence
 from assistant.llm import build_chat_model, describe_model
 from assistant.prompts import REFUSAL_SENTENCE, PromptSet, load_prompt_set
-from assistant.query import QueryPlan, plan_query, staff_synonyms
+from assistant.query import QueryPlan, plan_query
 from assistant.records import (
     Answer,
     AnswerDone,
@@ -49,6 +49,7 @@ from assistant.records import (
     Timings,
     Turn,
 )
+from assistant.refusal import MIN_TERM_COVERAGE, specific_terms, term_coverage, unknown_names, unknown_words
 from assistant.retrieve import Retriever
 from ingest.embedding import Embedder, load_embedder
 from ingest.organisations import OrganisationIndex, build_organisation_index
@@ -57,19 +58,12 @@ from ingest.store import ChunkStore
 
 log = logging.getLogger(__name__)
 
-MIN_TERM_COVERAGE = 0.25
 # The model's part is one short paragraph; the small model, once past it, tends to add paragraphs of general
 # advice that no source says. Stopping at the first blank line keeps the lead and saves the generation time.
 LEAD_STOP = ["\n\n"]
 UNSUPPORTED_LEAD_FLOOR = 0.55
 CLOSEST_PASSAGES = "The reports do not answer this directly. These are the passages closest to your question:"
 INJECTION_ONLY = "I can only answer questions about the reports, and I follow no instructions from the question itself."
-_GENERIC_TERMS = frozenset(
-    """nhs innovation innovations innovative trust trusts site sites organisation organisations function
-    functions team teams staff report reports programme what which when where does have with from that this
-    they their about there would could should into your much many some other tell give were been being more
-    most than then them also only just like make help need want know""".split()
-)
 
 
 class Assistant:
@@ -235,7 +229,7 @@ class Assistant:
         """
         if not retrieved:
             return "nothing retrieved"
-        unknown = self._unknown_names(plan.names)
+        unknown = unknown_names(plan.names, self._corpus_knows)
         if unknown:
             return f"the reports never mention {unknown[0]!r}"
         threshold = self.settings.refusal_threshold
@@ -243,26 +237,14 @@ class Assistant:
             return f"no source sentence is about the question (best {best_sentence:.2f} < {threshold:.2f})"
         named = set(plan.organisations) & {org for r in retrieved for org in r.chunk.organisations}
         organisation_words = {word for name in named for word in re.findall(r"[a-z0-9]+", name.lower())}
-        coverage, terms = _term_coverage(plan.search_text, [r.chunk.text for r in retrieved], organisation_words)
+        coverage, terms = term_coverage(plan.search_text, [r.chunk.text for r in retrieved], organisation_words)
         if terms >= 3 and coverage < MIN_TERM_COVERAGE:
             return f"the sources mention almost none of the question's terms ({coverage:.0%})"
         return None
 
-    def _unknown_names(self, names: Sequence[str]) -> list[str]:
-        """Names in the question with a word no indexed passage contains, nor any staff synonym of it.
-
-        "What Agenda for Change band is an innovation project manager on?" retrieves passages about project
-        managers and passes the relevance gates, yet "Agenda" occurs nowhere in the reports, so they cannot say
-        which band. One FTS5 lookup per word, so the whole corpus is checked, not just what was retrieved.
-        """
-        unknown: list[str] = []
-        for name in names:
-            for word in re.findall(r"[A-Za-z]{3,}", name):
-                alternatives = (word.lower(), *staff_synonyms(word))
-                if not any(self.store.lexical_search(f'"{alternative}"', 1) for alternative in alternatives):
-                    unknown.append(name)
-                    break
-        return unknown
+    def _corpus_knows(self, word: str) -> bool:
+        """Whether any indexed passage contains the word (one FTS5 lookup, Porter-stemmed)."""
+        return bool(re.fullmatch(r"[a-z0-9'&+-]+", word)) and bool(self.store.lexical_search(f'"{word}"', 1))
 
     @staticmethod
     def _overrules_refusal(lead: str, best_sentence: float) -> bool:
@@ -316,8 +298,13 @@ class Assistant:
         if not refused and best_sentence < UNSUPPORTED_LEAD_FLOOR:
             lead_citations, _ = check_citations(lead, sources, self.embedder.embed_documents)
             if not any(citation.supported for citation in lead_citations):
-                refused = True
-                reason = f"weak sources ({best_sentence:.2f}) and no supported claim in the model's answer"
+                unfamiliar = unknown_words(sorted(specific_terms(plan.question)), self._corpus_knows)
+                if unfamiliar or not evidence:
+                    refused = True
+                    reason = f"weak sources ({best_sentence:.2f}), no supported claim in the model's answer"
+                    reason += f", and words the reports never use: {', '.join(unfamiliar)}" if unfamiliar else ""
+                else:
+                    lead = CLOSEST_PASSAGES
         if not refused and not lead and not evidence:
             refused, reason = True, "the model's answer did not survive the checks and no source sentence qualified"
         raw = REFUSAL_SENTENCE if refused else "\n\n".join(part for part in (lead, render_evidence(evidence)) if part)
@@ -414,19 +401,3 @@ def _summary(text: str, title: str) -> str:
         clean = re.sub(r"[*_#]|\[([^\]]+)\]\([^)]*\)", r"\1", sentence)
         return clean if len(clean) <= 220 else clean[:217].rsplit(" ", 1)[0] + "…"
     return title
-
-
-def _term_coverage(
-    question: str, passages: Sequence[str], ignore: frozenset[str] | set[str] = frozenset()
-) -> tuple[float, int]:
-    """Share of the question's specific terms found in the passages (by 5-letter prefix or a synonym), and
-    how many specific terms there were: with one or two, a share says little."""
-    words = {w for w in re.findall(r"[a-z0-9]+", question.lower()) if len(w) > 3 and w not in _GENERIC_TERMS | ignore}
-    if not words:
-        return 1.0, 0
-    haystack = " ".join(passages).lower()
-    found = 0
-    for word in words:
-        alternatives = (word, *staff_synonyms(word))
-        found += any(alternative[:5] in haystack for alternative in alternatives)
-    return found / len(words), len(words)

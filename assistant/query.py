@@ -14,7 +14,7 @@ from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
-from assistant.records import Turn
+from assistant.records import ChunkKind, Turn
 from ingest.organisations import OrganisationIndex
 
 VOCABULARY_FILE = Path(__file__).with_name("query_vocabulary.json")
@@ -53,6 +53,18 @@ _INJECTION = re.compile(
     r"|\b(?:from now on|always) (?:reply|respond|answer|say|include|add|append|write)\b",
     re.IGNORECASE,
 )
+# Questions asking for a report's conclusions or advice, and the chunk kinds (from ingest) that hold them.
+_KIND_INTENTS: tuple[tuple[re.Pattern[str], ChunkKind], ...] = (
+    (
+        re.compile(
+            r"\bkey (?:findings?|messages?)\b|\bheadlines?\b|\bmain (?:findings|messages?|points|lessons)\b"
+            r"|\bconclu(?:de|ded|sions?)\b|\btake-?aways?\b|\bbottom line\b",
+            re.IGNORECASE,
+        ),
+        "key_finding",
+    ),
+    (re.compile(r"\brecommend\w*|\bwhat should\b|\badvi[cs]e\b", re.IGNORECASE), "recommendation"),
+)
 _ABSOLUTE_PREMISE = re.compile(
     r"\b(?:why|how|when)\b.*\b(?:every|all (?:the )?(?:sites|trusts|organisations)|always|never|none of"
     r"|no site|100 ?%)",
@@ -77,6 +89,7 @@ class QueryPlan:
     injection_removed: bool
     absolute_premise: bool = False
     names: tuple[str, ...] = ()
+    preferred_kinds: tuple[ChunkKind, ...] = ()
 
 
 def plan_query(question: str, history: Sequence[Turn], organisations: OrganisationIndex) -> QueryPlan:
@@ -101,6 +114,7 @@ def plan_query(question: str, history: Sequence[Turn], organisations: Organisati
         injection_removed=injection_removed,
         absolute_premise=bool(_ABSOLUTE_PREMISE.search(cleaned)),
         names=names_in(cleaned),
+        preferred_kinds=tuple(kind for pattern, kind in _KIND_INTENTS if pattern.search(cleaned)),
     )
 
 

@@ -23,6 +23,9 @@ from ingest.store import ChunkStore
 DENSE_WEIGHT = 0.5
 ORGANISATION_BOOST = 0.3
 EXAMPLE_BOOST = 0.15
+# "Headline findings?", "what do they recommend?": the report's own key-finding and recommendation passages.
+# Golden hit@5 0.911 -> 0.927 (two questions); held-out unchanged (same for 0.1-0.3).
+KIND_BOOST = 0.2
 MMR_LAMBDA = 0.75
 NEAR_DUPLICATE = 0.93
 SENTENCE_WEIGHT = 0.5
@@ -133,6 +136,8 @@ class Retriever:
                 bonus += ORGANISATION_BOOST
             if plan.wants_examples and chunk.kind in ("case_study", "best_practice") and chunk.organisations:
                 bonus += EXAMPLE_BOOST
+            if chunk.kind in plan.preferred_kinds:
+                bonus += KIND_BOOST
             results.append(
                 Candidate(chunk, score + bonus, similarity.get(cid), dense_rank.get(cid), lexical_rank.get(cid))
             )

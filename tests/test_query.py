@@ -89,3 +89,9 @@ def test_names_are_the_capitalised_phrases_inside_a_sentence() -> None:
     # A sentence's first word and abbreviations are not names: "CEO" is a staff word, not a proper noun.
     assert names_in("Should our CEO sponsor AI projects?") == ()
     assert names_in("Funding for innovation in the NHS") == ()
+
+
+def test_questions_about_findings_or_advice_prefer_those_passages() -> None:
+    assert plan_query("Give me the headline findings", [], INDEX).preferred_kinds == ("key_finding",)
+    assert plan_query("What do they recommend for governance?", [], INDEX).preferred_kinds == ("recommendation",)
+    assert plan_query("How is CW+ funded?", [], INDEX).preferred_kinds == ()

@@ -21,8 +21,13 @@ from ingest.pipeline import ingest_paths
 
 pytestmark = pytest.mark.slow
 
-HIT5_FLOOR = 0.88
-MRR_FLOOR = 0.72
+# (questions, hit@5 floor, MRR floor), a little under what main measures. The held-out set was written after
+# tuning by a session that had not seen the golden questions: a drop there is a loss of generality.
+RETRIEVAL_GATES = [
+    ("golden.jsonl", 0.90, 0.74),
+    ("heldout.jsonl", 0.76, 0.62),
+]
+EVALS_DIR = Path(__file__).resolve().parents[1] / "evals"
 
 
 @pytest.fixture(scope="module")
@@ -40,25 +45,30 @@ def assistant(real_settings: Settings) -> Iterator[Assistant]:
     assistant.store.close()
 
 
-def test_retrieval_eval_meets_thresholds(real_settings: Settings, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("questions", "hit5_floor", "mrr_floor"), RETRIEVAL_GATES)
+def test_retrieval_eval_meets_thresholds(
+    real_settings: Settings, tmp_path: Path, questions: str, hit5_floor: float, mrr_floor: float
+) -> None:
     out = tmp_path / "retrieval.json"
     status = cli.main(
         [
             "eval",
             "--retrieval-only",
+            "--questions",
+            str(EVALS_DIR / questions),
             "--data-dir",
             str(real_settings.data_dir),
             "--out",
             str(out),
             "--min-hit5",
-            str(HIT5_FLOOR),
+            str(hit5_floor),
             "--min-mrr",
-            str(MRR_FLOOR),
+            str(mrr_floor),
         ]
     )
     summary = json.loads(out.read_text())["summary"]
     assert status == 0, summary
-    assert summary["hit@5"] >= HIT5_FLOOR and summary["mrr"] >= MRR_FLOOR
+    assert summary["hit@5"] >= hit5_floor and summary["mrr"] >= mrr_floor
 
 
 def test_which_trusts_question_returns_several_organisations(assistant: Assistant) -> None:
@@ -79,6 +89,12 @@ def test_out_of_scope_questions_are_refused(assistant: Assistant) -> None:
     assert clear.model.startswith("none"), "an obviously unrelated question must not reach the model"
     near = assistant.ask("What is the current waiting time for hip replacement surgery in Leeds?")
     assert near.refused and near.text == REFUSAL_SENTENCE, near.text
+
+
+def test_a_named_scheme_the_reports_never_mention_is_refused_before_the_model(assistant: Assistant) -> None:
+    answer = assistant.ask("What Agenda for Change band is an innovation project manager usually on?")
+    assert answer.refused and answer.text == REFUSAL_SENTENCE
+    assert answer.model.startswith("none")
 
 
 def test_real_llm_gives_a_cited_grounded_answer(assistant: Assistant) -> None:

@@ -1,0 +1,71 @@
+"""When not to answer: the gates that decide the reports cannot answer a question.
+
+Each gate is a cheap text test, so an out-of-scope question is refused in well under a second and never
+reaches the model. The thresholds are calibrated on the eval sets (see README); the FTS5 lookup that says
+whether a word occurs anywhere in the corpus is passed in as ``knows``, so these functions stay pure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+
+from assistant.query import staff_synonyms
+
+MIN_TERM_COVERAGE = 0.25
+# Words too common in these reports (or in questions) to say whether a passage is about the question.
+GENERIC_TERMS = frozenset(
+    """nhs innovation innovations innovative trust trusts site sites organisation organisations function
+    functions team teams staff report reports programme what which when where does have with from that this
+    they their about there would could should into your much many some other tell give were been being more
+    most than then them also only just like make help need want know""".split()
+)
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "er", "ed", "es", "ly", "s")
+
+Knows = Callable[[str], bool]
+
+
+def specific_terms(question: str, ignore: Iterable[str] = ()) -> set[str]:
+    """The question's words that could tell passages apart: longer than three letters and not generic."""
+    skip = GENERIC_TERMS | set(ignore)
+    return {word for word in re.findall(r"[a-z0-9]+", question.lower()) if len(word) > 3 and word not in skip}
+
+
+def term_coverage(question: str, passages: Sequence[str], ignore: Iterable[str] = ()) -> tuple[float, int]:
+    """Share of the question's specific terms found in the passages (by stem, or a staff synonym), and how
+    many specific terms there were: with one or two, a share says little."""
+    words = specific_terms(question, ignore)
+    if not words:
+        return 1.0, 0
+    haystack = " ".join(passages).lower()
+    found = sum(
+        1 for word in words if any(_stem(alternative) in haystack for alternative in (word, *staff_synonyms(word)))
+    )
+    return found / len(words), len(words)
+
+
+def unknown_names(names: Sequence[str], knows: Knows) -> list[str]:
+    """Names (see :func:`assistant.query.names_in`) with a word the corpus never uses, nor a staff synonym.
+
+    "What Agenda for Change band is an innovation project manager on?" retrieves passages about project
+    managers and passes the relevance gates, yet "Agenda" occurs nowhere in the reports, so they cannot say
+    which band. The whole corpus is checked, not just what was retrieved.
+    """
+    return [name for name in names if unknown_words(re.findall(r"[A-Za-z]{3,}", name), knows)]
+
+
+def unknown_words(words: Iterable[str], knows: Knows) -> list[str]:
+    """The words that neither occur in the corpus nor have a staff synonym that does."""
+    return [
+        word
+        for word in words
+        if not any(knows(alternative) for alternative in (word.lower(), *staff_synonyms(word.lower())))
+    ]
+
+
+def _stem(word: str) -> str:
+    """A crude stem, enough for "scaled" to find "scaling" and "funds" to find "funding"."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: len(word) - len(suffix)][:5]
+    return word[:5]

@@ -1,0 +1,30 @@
+"""The refusal gates' text tests, with a fixed vocabulary standing in for the corpus lookup."""
+
+from __future__ import annotations
+
+from assistant.refusal import specific_terms, term_coverage, unknown_names, unknown_words
+
+CORPUS = {"funding", "charity", "scaling", "innovation", "change", "project", "manager"}
+
+
+def _knows(word: str) -> bool:
+    return word in CORPUS
+
+
+def test_specific_terms_leave_out_generic_and_short_words() -> None:
+    assert specific_terms("How do NHS trusts fund their innovation team?") == {"fund"}
+
+
+def test_coverage_matches_word_forms_and_staff_synonyms() -> None:
+    passages = ["Innovations are scaling quickly with charity funding."]
+    coverage, terms = term_coverage("Who credits money for getting things scaled?", passages)
+    # "scaled" finds "scaling" by stem; "money" finds "funding" through the staff vocabulary.
+    assert terms == 5 and coverage == 2 / 5
+
+
+def test_unknown_words_count_a_staff_synonym_the_corpus_uses_as_known() -> None:
+    assert unknown_words(["money", "quarterly", "charity"], _knows) == ["quarterly"]
+
+
+def test_a_name_is_unknown_when_any_of_its_words_is() -> None:
+    assert unknown_names(["Agenda for Change", "Change Project"], _knows) == ["Agenda for Change"]
