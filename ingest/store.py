@@ -324,7 +324,12 @@ class ChunkStore:
         return len(ids)
 
     def sweep_orphan_vectors(self) -> int:
-        """Delete vectors the catalog does not know (left by an ingest interrupted mid-document)."""
+        """Delete vectors the catalog does not know (left by an ingest interrupted mid-document).
+
+        A chunk's sentence vectors go with it. Sentences are written before their chunk's vector, so a run
+        stopped between the two leaves sentences whose chunk has no vector: that chunk counts as missing
+        and the next ingest of its document replaces them, so they need no sweep of their own.
+        """
         orphans: list[str] = []
         offset = 0
         while True:
@@ -335,20 +340,6 @@ class ChunkStore:
             orphans.extend(cid for cid in page if cid not in known)
             offset += len(page)
         self._delete_vectors(orphans)
-        orphan_sentences: list[str] = []
-        offset = 0
-        while True:
-            result = self._sentences.get(include=["metadatas"], limit=1000, offset=offset)
-            if not result["ids"]:
-                break
-            owners = [str((metadata or {}).get("chunk_id", "")) for metadata in result["metadatas"] or []]
-            known = self._known_ids(owners)
-            orphan_sentences.extend(
-                sid for sid, owner in zip(result["ids"], owners, strict=False) if owner not in known
-            )
-            offset += len(result["ids"])
-        for batch in _batches(orphan_sentences, 500):
-            self._sentences.delete(ids=batch)
         return len(orphans)
 
     # ---- internals -----------------------------------------------------------------------------------
