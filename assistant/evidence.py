@@ -37,6 +37,7 @@ KEEP_RATIO = 0.65
 _NOISE = re.compile(r"https?://|@|www\.|^\W*$")
 _MARKUP = re.compile(r"\*\*|__|</?u>|<[^>]+>")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_LIST_MARK = re.compile(r"^\s*(?:[-*•●▪]|\d{1,2}[.)])\s+")
 
 
 @dataclass(frozen=True)
@@ -86,14 +87,20 @@ def render_evidence(points: Sequence[EvidencePoint]) -> str:
 
 
 def _usable(sentence: str) -> bool:
+    """A complete statement: not a heading, a question (slides are full of them: "Q1 What are the
+    challenges ...?"), or a fragment cut mid-sentence at a chunk edge ("of programmes, an interactive ...")."""
     words = sentence.split()
     if not MIN_WORDS <= len(words) <= MAX_WORDS or _NOISE.search(sentence):
         return False
     stripped = sentence.rstrip()
-    complete = stripped.endswith((".", "!", "?", "”", '"', ")")) or bool(
-        re.match(r"^(?:[-*•●▪]|\d{1,2}[.)])\s", sentence)
+    complete = stripped.endswith((".", "!", "”", '"', ")")) or bool(_LIST_MARK.match(sentence))
+    first = re.search(r"[A-Za-z0-9£]", _LIST_MARK.sub("", stripped))
+    return (
+        complete
+        and not stripped.rstrip('"”’)').endswith(("?", ":"))
+        and not (first is not None and first.group(0).islower())
+        and not sentence.lower().startswith("case study")
     )
-    return complete and not stripped.endswith(":") and not sentence.lower().startswith("case study")
 
 
 def _attributed(sentence: str, source: Source) -> str:

@@ -72,3 +72,15 @@ def test_points_are_verbatim_in_source_order_with_their_number() -> None:
 def test_fragments_and_weak_sentences_are_never_quoted() -> None:
     scored = [_sentence(1, 0, 0.9, "Key theme 2:"), _sentence(2, 0, 0.2), _sentence(3, 0, 0.9, "Too short.")]
     assert select_evidence(scored, SOURCES) == []
+
+
+def test_questions_headings_and_cut_fragments_are_never_quoted_as_evidence() -> None:
+    texts = [
+        "Q1 What are the challenges to rewiring the innovation ecosystem in your area?",
+        "of programmes, an interactive model of connection to ensure we maximise this.",
+        "Common KPI areas for innovation functions include these:",
+        "The rapid insight event welcomed 94 attendees and explored four key questions.",
+    ]
+    scored = [_sentence(1, position, 0.9, text) for position, text in enumerate(texts)]
+    points = select_evidence(scored, SOURCES)
+    assert [point.text for point in points] == [texts[3]]
