@@ -19,8 +19,7 @@ import gradio as gr
 from assistant.config import Settings, load_settings
 from assistant.feedback import FeedbackStore
 from assistant.pipeline import Assistant
-from ingest.pipeline import ingest_paths
-from ingest.store import ChunkStore
+from ingest.pipeline import prepare_index
 from ui.case_studies import case_study_tab
 from ui.chat import chat_tab, refresh_filter_choices
 from ui.context import AppContext
@@ -72,21 +71,17 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
 
 
 def serve(settings: Settings) -> None:
-    """Ingest the bundled corpus if the index is empty, build the Assistant once, and serve the app.
+    """Ingest the bundled corpus if the index is empty (or rebuild an outdated one), build the Assistant once,
+    and serve the app.
 
     Blocks until the server stops (Ctrl+C).
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own health checks, not worth a line each
-    store = ChunkStore(settings)
-    try:
-        empty = store.chunk_count() == 0
-    finally:
-        store.close()
-    if empty:
-        log.info("index in %s is empty: ingesting %s", settings.data_dir, settings.corpus_dir)
-        report = ingest_paths([settings.corpus_dir], settings)
-        log.info("ingested %d chunks in %.1f s", report.chunks_total, report.seconds)
+    prepared = prepare_index(settings)
+    if prepared is not None:
+        what, report = prepared
+        log.info("%s: %d chunks in the index after %.1f s", what, report.chunks_total, report.seconds)
         for failure in report.failures:
             log.warning("not ingested: %s: %s", failure.path, failure.reason)
     assistant = Assistant(settings)

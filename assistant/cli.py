@@ -215,17 +215,15 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _ensure_index(settings: Settings) -> bool:
-    """An empty index is filled from the bundled corpus first, as on a fresh checkout; False if that failed."""
-    from ingest.pipeline import ingest_paths
-    from ingest.store import ChunkStore
+    """An empty index is filled from the bundled corpus first, as on a fresh checkout, and documents indexed
+    by an older version are rebuilt; False if nothing could be indexed."""
+    from ingest.pipeline import prepare_index
 
-    store = ChunkStore(settings)
-    empty = store.chunk_count() == 0
-    store.close()
-    if not empty:
+    prepared = prepare_index(settings)
+    if prepared is None:
         return True
-    print(f"The index in {settings.data_dir} is empty: ingesting {settings.corpus_dir} first…", file=sys.stderr)
-    report = ingest_paths([settings.corpus_dir], settings)
+    what, report = prepared
+    print(f"{what}…", file=sys.stderr)
     for failure in report.failures:
         print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
     if report.chunks_total == 0:

@@ -135,6 +135,30 @@ def _ingest(
             report.documents_removed += 1
 
 
+def prepare_index(settings: Settings, progress: Progress | None = None) -> tuple[str, IngestReport] | None:
+    """Make the index usable before answering: fill an empty one from the bundled corpus (a fresh checkout),
+    or rebuild the documents an older version indexed (after an upgrade that changed what is stored).
+
+    Returns what was done, in words, with the ingest report; None when the index was already current.
+    """
+    store = ChunkStore(settings)
+    try:
+        empty = store.chunk_count() == 0
+        stale = [Path(doc.path) for doc in store.stale_documents()]
+    finally:
+        store.close()
+    if empty:
+        what = f"The index in {settings.data_dir} is empty: ingesting {settings.corpus_dir}"
+        return what, ingest_paths([settings.corpus_dir], settings, progress)
+    if stale:
+        present = [path for path in stale if path.exists()]
+        what = f"The index in {settings.data_dir} was built by an older version: re-indexing {len(present)} document(s)"
+        if len(present) < len(stale):
+            what += f" ({len(stale) - len(present)} no longer on disk; run `nhs-assistant ingest` on their folder)"
+        return what, ingest_paths(present, settings, progress)
+    return None
+
+
 def _store_document(
     document: LoadedDocument, store: ChunkStore, embedder: Embedder, organisations: OrganisationIndex
 ) -> tuple[int, int, int]:

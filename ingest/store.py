@@ -123,6 +123,10 @@ class ChunkStore:
         ).fetchall()
         return [StoredDocument(*row) for row in rows]
 
+    def stale_documents(self) -> list[StoredDocument]:
+        """Documents indexed by an older index format (see :data:`INDEX_FORMAT`)."""
+        return [doc for doc in self.documents() if not doc.content_hash.endswith(f"/v{INDEX_FORMAT}")]
+
     def document_hash(self, doc_id: str) -> str | None:
         """The stored version key of a document (see :func:`index_key`), None when it is not indexed."""
         row = self._db.execute("SELECT content_hash FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()

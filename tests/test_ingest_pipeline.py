@@ -198,3 +198,22 @@ def test_an_index_built_by_an_older_version_is_rebuilt_not_skipped(
     assert {chunk.chunk_id for chunk in report_chunks} <= set(found)
     store.close()
     assert _ingest([tiny_corpus], settings, fake_embedder).documents_unchanged == 2
+
+
+def test_prepare_index_rebuilds_what_an_older_version_indexed_and_then_does_nothing(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingest import pipeline
+    from ingest import store as store_module
+
+    monkeypatch.setattr(pipeline, "load_embedder", lambda settings: fake_embedder)
+    _ingest([tiny_corpus], settings, fake_embedder)
+    assert pipeline.prepare_index(settings) is None
+
+    monkeypatch.setattr(store_module, "INDEX_FORMAT", store_module.INDEX_FORMAT + 1)
+    prepared = pipeline.prepare_index(settings)
+    assert prepared is not None
+    what, report = prepared
+    assert "older version: re-indexing 2 document(s)" in what
+    assert report.documents_updated == 2 and report.ok
+    assert pipeline.prepare_index(settings) is None
