@@ -101,14 +101,14 @@ def split_document(
     units = _units(blocks, top_level)
     packed = _absorb_fragments(list(_pack(units, count_tokens)), count_tokens)
     return [
-        _make_chunk(document, unit_group, text, position, organisations, describe)
-        for position, (unit_group, text, describe) in enumerate(packed)
+        _make_chunk(document, group, text, position, organisations, _describing_unit(group, count_tokens))
+        for position, (group, text) in enumerate(packed)
     ]
 
 
 def _absorb_fragments(
     packed: list[tuple[list[_Unit], str]], count_tokens: TokenCounter
-) -> list[tuple[list[_Unit], str, _Unit]]:
+) -> list[tuple[list[_Unit], str]]:
     """Join a fragment of under ``MIN_CHUNK_TOKENS`` to the chunk after it (the last one to the chunk before).
 
     Slides OCR'd one by one leave title-only slides and stray labels ("Articulating ROI n=7") as chunks of
@@ -117,30 +117,31 @@ def _absorb_fragments(
     is described (section, kind) by the passage it joined, which is what a fragment usually introduces.
     Fragments with a kind of their own (a statistic, a key finding) stay apart, so kind filters still find them.
     """
-    merged: list[tuple[list[_Unit], str, _Unit]] = []
+    merged: list[tuple[list[_Unit], str]] = []
     pending: tuple[list[_Unit], str] | None = None
     for group, text in packed:
         if pending is not None:
             if _joinable(pending, (group, text), count_tokens):
                 group, text = pending[0] + group, f"{pending[1]}\n\n{text}"
             else:
-                merged.append((pending[0], pending[1], pending[0][0]))
+                merged.append(pending)
             pending = None
         if count_tokens(text) < MIN_CHUNK_TOKENS and all(unit.kind == "text" for unit in group):
             pending = (group, text)
             continue
-        merged.append((group, text, _describing_unit(group, count_tokens)))
+        merged.append((group, text))
     if pending is not None:
-        if merged and _joinable((merged[-1][0], merged[-1][1]), pending, count_tokens):
-            group, text, describe = merged.pop()
-            merged.append((group + pending[0], f"{text}\n\n{pending[1]}", describe))
+        if merged and _joinable(merged[-1], pending, count_tokens):
+            group, text = merged.pop()
+            merged.append((group + pending[0], f"{text}\n\n{pending[1]}"))
         else:
-            merged.append((pending[0], pending[1], pending[0][0]))
+            merged.append(pending)
     return merged
 
 
 def _describing_unit(group: list[_Unit], count_tokens: TokenCounter) -> _Unit:
-    """The first unit that is more than a fragment: its section names what the chunk is about."""
+    """The first unit that is more than a fragment: its section names what the chunk is about (a fragment
+    usually introduces what follows it)."""
     for unit in group:
         if count_tokens(_unit_text(unit)) >= MIN_CHUNK_TOKENS:
             return unit
@@ -449,11 +450,10 @@ def _make_chunk(
     text: str,
     position: int,
     organisations: OrganisationIndex,
-    describe: _Unit | None = None,
+    describe: _Unit,
 ) -> Chunk:
     first = group[0]
-    lead = describe or first
-    path = lead.path if len(group) == 1 else lead.path[:2]
+    path = describe.path if len(group) == 1 else describe.path[:2]
     kinds = [unit.kind for unit in group]
     kind: ChunkKind = first.kind if len(set(kinds)) == 1 else _dominant_kind(kinds)
     context = " > ".join(path)
