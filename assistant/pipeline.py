@@ -219,9 +219,10 @@ class Assistant:
         return [SystemMessage(content=self.prompts.system.text), HumanMessage(content=user)]
 
     def _refusal_reason(self, plan: QueryPlan, retrieved: Sequence[RetrievedChunk], best_sentence: float) -> str | None:
-        """Refuse without the LLM when nothing retrieved is about the question.
+        """Refuse without the LLM when the reports cannot answer the question.
 
-        Two signals, calibrated on the eval set (see README): the best relevance of any single source
+        First, a name in the question that no report uses (:func:`assistant.refusal.unknown_names`). Then
+        two signals calibrated on the eval set (see README): the best relevance of any single source
         sentence to the question (cosine plus term overlap; a whole passage can look related while no
         sentence in it is), and how many of the question's specific terms (not "NHS", "innovation", ...)
         occur in the passages. Organisation names do not count as covered terms: "waiting times in Leeds"
@@ -243,8 +244,8 @@ class Assistant:
         return None
 
     def _corpus_knows(self, word: str) -> bool:
-        """Whether any indexed passage contains the word (one FTS5 lookup, Porter-stemmed)."""
-        return bool(re.fullmatch(r"[a-z0-9'&+-]+", word)) and bool(self.store.lexical_search(f'"{word}"', 1))
+        """Whether any indexed passage contains the word or phrase (one FTS5 lookup, Porter-stemmed)."""
+        return bool(re.fullmatch(r"[a-z0-9'&+ -]+", word)) and bool(self.store.lexical_search(f'"{word}"', 1))
 
     @staticmethod
     def _overrules_refusal(lead: str, best_sentence: float) -> bool:
