@@ -37,6 +37,7 @@ lint: setup
 
 eval: setup
 	$(BIN)/nhs-assistant eval --retrieval-only
+	$(BIN)/nhs-assistant eval --retrieval-only --questions evals/heldout.jsonl --out evals/results/heldout-latest.json
 
 eval-full: setup
 	$(BIN)/nhs-assistant eval
