@@ -125,7 +125,7 @@ class ChunkStore:
 
     def stale_documents(self) -> list[StoredDocument]:
         """Documents indexed by an older index format (see :data:`INDEX_FORMAT`)."""
-        return [doc for doc in self.documents() if not doc.content_hash.endswith(f"/v{INDEX_FORMAT}")]
+        return [doc for doc in self.documents() if not doc.content_hash.endswith(_format_tag())]
 
     def document_hash(self, doc_id: str) -> str | None:
         """The stored version key of a document (see :func:`index_key`), None when it is not indexed."""
@@ -265,7 +265,7 @@ class ChunkStore:
         document: LoadedDocument,
         chunks: Sequence[Chunk],
         vectors: dict[str, np.ndarray],
-        sentence_vectors: dict[str, np.ndarray] | None = None,
+        sentence_vectors: dict[str, np.ndarray],
     ) -> tuple[int, int]:
         """Make the index hold exactly ``chunks`` for this document. Returns (added, removed) chunk counts.
 
@@ -279,7 +279,7 @@ class ChunkStore:
         sentence_rows: list[list[float]] = []
         sentence_metadata: list[dict[str, str | int | bool]] = []
         for chunk in to_embed:
-            rows = (sentence_vectors or {}).get(chunk.chunk_id, np.zeros((0, 0)))
+            rows = sentence_vectors.get(chunk.chunk_id, np.zeros((0, 0)))
             sentence_ids.extend(f"{chunk.chunk_id}#{n}" for n in range(len(rows)))
             sentence_rows.extend(row.tolist() for row in rows)
             sentence_metadata.extend([{**_chroma_metadata(chunk), "chunk_id": chunk.chunk_id}] * len(rows))
@@ -483,7 +483,11 @@ def _sql_filter(filters: Filters) -> tuple[str, list[str]]:
 def index_key(document: LoadedDocument) -> str:
     """What ``documents.content_hash`` stores: the file's hash and the index format it was indexed with, so
     an unchanged file indexed by an older version is still rebuilt."""
-    return f"{document.content_hash}/v{INDEX_FORMAT}"
+    return document.content_hash + _format_tag()
+
+
+def _format_tag() -> str:
+    return f"/v{INDEX_FORMAT}"
 
 
 def _open_collection(settings: Settings, name: str) -> Any:
