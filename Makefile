@@ -38,6 +38,7 @@ lint: setup
 eval: setup
 	$(BIN)/nhs-assistant eval --retrieval-only
 	$(BIN)/nhs-assistant eval --retrieval-only --questions evals/heldout.jsonl --out evals/results/heldout-latest.json
+	$(BIN)/nhs-assistant eval --retrieval-only --questions evals/refusal.jsonl --out evals/results/refusal-latest.json
 
 eval-full: setup
 	$(BIN)/nhs-assistant eval

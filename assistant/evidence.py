@@ -34,6 +34,7 @@ PER_SOURCE = 3
 MIN_SCORE = 0.25
 RANK_PRIOR = 0.3
 KEEP_RATIO = 0.65
+STATEMENT_MIN_WORDS = 12
 _NOISE = re.compile(r"https?://|@|www\.|^\W*$")
 _MARKUP = re.compile(r"\*\*|__|</?u>|<[^>]+>")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
@@ -93,14 +94,26 @@ def _usable(sentence: str) -> bool:
     if not MIN_WORDS <= len(words) <= MAX_WORDS or _NOISE.search(sentence):
         return False
     stripped = sentence.rstrip()
-    complete = stripped.endswith((".", "!", "”", '"', ")")) or bool(_LIST_MARK.match(sentence))
     first = re.search(r"[A-Za-z0-9£]", _LIST_MARK.sub("", stripped))
     return (
-        complete
+        (_punctuated(stripped) or bool(_LIST_MARK.match(sentence)) or _unpunctuated_statement(words))
         and not stripped.rstrip('"”’)').endswith(("?", ":"))
         and not (first is not None and first.group(0).islower())
         and not sentence.lower().startswith("case study")
     )
+
+
+def _punctuated(sentence: str) -> bool:
+    return sentence.endswith((".", "!", "”", '"', ")", "]"))
+
+
+def _unpunctuated_statement(words: Sequence[str]) -> bool:
+    """Slides state findings without a full stop ("Current processes: Navigating current structures and
+    processes to enable innovation adoption and implementation"). A line that long, mostly in lower case, is a
+    statement rather than a heading. Quoting them raised the key facts found in the quoted points from 0.631
+    to 0.656 on the golden set and 0.580 to 0.592 on the held-out set, at +4 words; shorter lines (7-10 words)
+    gained less and are more often headings."""
+    return len(words) >= STATEMENT_MIN_WORDS and sum(1 for word in words if word[:1].islower()) * 2 >= len(words)
 
 
 def _attributed(sentence: str, source: Source) -> str:

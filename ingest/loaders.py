@@ -292,6 +292,52 @@ def _read_text_file(path: Path, raw: bytes) -> _Extraction:
     return _Extraction(pages=(PageText(number=None, text=_normalise_line_endings(text)),), warnings=notes)
 
 
+def _read_markdown(path: Path, raw: bytes) -> _Extraction:
+    extraction = _read_text_file(path, raw)
+    pages = tuple(PageText(number=page.number, text=flatten_inline_html(page.text)) for page in extraction.pages)
+    return _Extraction(pages=pages, warnings=extraction.warnings)
+
+
+_HTML_PARAGRAPH = re.compile(r"\s*<p>\s*(.*?)\s*</p>\s*", re.IGNORECASE | re.DOTALL)
+_HTML_LIST_TAG = re.compile(r"\s*</?(?:ul|ol|li)\b[^>]*>\s*", re.IGNORECASE)
+_HTML_BREAK = re.compile(r"\s*<br\s*/?>\s*", re.IGNORECASE)
+_INLINE_BULLET = re.compile(r"\s*•\s*")
+
+
+def flatten_inline_html(text: str) -> str:
+    """Markdown exported from Word or a web page keeps table cells as inline HTML
+    (``<p>Benefits:</p> <ul style="..."> • Can enable ... • ...``). Left as it is, the markup is shown to
+    users as the cited passage, and a cell of 150 words with no full stop can never be quoted. Each cell
+    becomes plain sentences, "Benefits: Can enable ...; Supports ....", with the words kept verbatim and the
+    table's tab layout untouched."""
+    if "<" not in text and "•" not in text:
+        return text
+    lines = []
+    for line in text.split("\n"):
+        if not re.search(r"</?(?:p|ul|ol|li|br)\b", line, re.IGNORECASE):
+            lines.append(line)
+            continue
+        cells = [_flatten_cell(cell) if "<" in cell or "•" in cell else cell for cell in line.split("\t")]
+        lines.append("\t".join(cells))
+    return "\n".join(lines)
+
+
+def _flatten_cell(cell: str) -> str:
+    cell = _HTML_BREAK.sub(" ", cell)
+    cell = _HTML_PARAGRAPH.sub(lambda match: f"\x00{match.group(1)} ", cell)
+    cell = _HTML_LIST_TAG.sub(" ", cell)
+    parts = []
+    for block in cell.split("\x00"):
+        items = [item.strip() for item in _INLINE_BULLET.split(block) if item.strip()]
+        if not items:
+            continue
+        label = "" if block.lstrip().startswith("•") else items.pop(0)
+        body = "; ".join(item.rstrip(";. ") for item in items)
+        text = f"{label} {body}".strip() if label.endswith(":") else "; ".join(filter(None, (label, body)))
+        parts.append(text.rstrip(";. ") + ".")
+    return " ".join(parts)
+
+
 def _decode_text(path: Path, raw: bytes) -> tuple[str, tuple[str, ...]]:
     """UTF-8 (BOM or not), UTF-16 when it carries a BOM, else Windows-1252 with a warning.
 
@@ -644,8 +690,8 @@ def _html_break_after(tag: str) -> int:
 
 _READERS: dict[str, Callable[[Path, bytes], _Extraction]] = {
     ".pdf": _read_pdf,
-    ".md": _read_text_file,
-    ".markdown": _read_text_file,
+    ".md": _read_markdown,
+    ".markdown": _read_markdown,
     ".txt": _read_text_file,
     ".docx": _read_docx,
     ".html": _read_html,

@@ -35,12 +35,36 @@ def split_sentences(text: str) -> list[str]:
         if not lines:
             continue
         if "\t" in block:
-            units.extend((line, False) for line in lines)
+            units.extend((unit, False) for unit in _table_units(lines))
         elif sum(1 for line in lines if _LIST_ITEM.match(line)) >= max(1, len(lines) // 2):
             units.extend((line, bool(_LIST_ITEM.match(line))) for line in lines)
         else:
             units.extend((part.strip(), False) for part in _SENTENCE_SPLIT.split(" ".join(lines)) if part.strip())
     return _join_lists(units)
+
+
+def _table_units(rows: Sequence[str]) -> list[str]:
+    """A tab-separated table read as text. Where a row starts with a label ("Single team covering digital"),
+    the label leads its row: "Single team covering digital: Supports joined-up approaches; ...". Where the
+    cells are sentences, each is its own unit, named by its column header when the table has one
+    ("Standalone innovation function – Benefits: Can enable ..."), so a quoted cell says which option it is
+    about."""
+    table = [[cell.strip() for cell in row.split("\t")] for row in rows]
+    header = table[0] if len(table) > 1 and len(table[0]) > 1 else []
+    units: list[str] = []
+    for row in table:
+        cells = [cell for cell in row if cell]
+        if row is header and any(other[0].endswith((".", "!", "?")) for other in table[1:] if other[0]):
+            continue  # the column names, repeated in front of each cell below
+        if len(cells) < 2 or not cells[0].endswith((".", "!", "?")):
+            units.append(f"{cells[0]}: {'; '.join(cells[1:])}" if len(cells) > 1 else " ".join(cells))
+            continue
+        for column, cell in enumerate(row):
+            named = header[column] if row is not header and column < len(header) and header[column] else ""
+            for part in _SENTENCE_SPLIT.split(cell):
+                if part.strip():
+                    units.append(f"{named} – {part.strip()}" if named else part.strip())
+    return [unit for unit in units if unit]
 
 
 def _join_lists(units: Sequence[tuple[str, bool]]) -> list[str]:

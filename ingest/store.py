@@ -30,7 +30,7 @@ from assistant.records import Chunk, ChunkKind, Filters, LoadedDocument
 
 # Bump when what is stored for a document changes (splitting, the vectors kept), so that the next ingest
 # rebuilds documents indexed by an older version instead of skipping them as unchanged.
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 SENTENCES_SUFFIX = "_sentences"
 
 SCHEMA = """

@@ -84,3 +84,15 @@ def test_questions_headings_and_cut_fragments_are_never_quoted_as_evidence() -> 
     scored = [_sentence(1, position, 0.9, text) for position, text in enumerate(texts)]
     points = select_evidence(scored, SOURCES)
     assert [point.text for point in points] == [texts[3]]
+
+
+def test_a_long_slide_statement_without_a_full_stop_is_quoted_but_a_heading_is_not() -> None:
+    """Slides state findings without a full stop; a long line in lower case is a statement, a title is not."""
+    statement = (
+        "Current processes: Navigating current structures and processes to enable innovation adoption and "
+        "implementation"
+    )
+    heading = "Leveraging Links Between Internal Strengths And Wider Regional And National Objectives Today"
+    short = "Developing Communities of Practice across the whole region"
+    scored = [_sentence(1, position, 0.9, text) for position, text in enumerate((statement, heading, short))]
+    assert [point.text for point in select_evidence(scored, SOURCES)] == [statement]

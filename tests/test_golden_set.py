@@ -47,8 +47,15 @@ def _quote_offsets(items: list[GoldItem], doc: str) -> list[int]:
     return [text.index(source.quote) for item in items for source in item.gold_sources if source.doc == doc]
 
 
-def test_shipped_golden_set_has_no_problems() -> None:
-    assert check_golden_set(DEFAULT_GOLDEN_SET, BUNDLED_CORPUS) == []
+@pytest.mark.parametrize("name", ["golden.jsonl", "heldout.jsonl", "refusal.jsonl"])
+def test_shipped_question_sets_have_no_problems(name: str) -> None:
+    assert check_golden_set(DEFAULT_GOLDEN_SET.parent / name, BUNDLED_CORPUS) == []
+
+
+def test_refusal_set_is_mostly_questions_the_reports_cannot_answer() -> None:
+    """Its point is the out-of-scope questions, many of them near misses on the reports' own topics."""
+    kinds = Counter(item.kind for item in load_golden_set(DEFAULT_GOLDEN_SET.parent / "refusal.jsonl"))
+    assert kinds["out_of_scope"] >= 40 and sum(kinds.values()) - kinds["out_of_scope"] >= 30
 
 
 def test_golden_set_size_and_mix_of_kinds(golden: list[GoldItem]) -> None:

@@ -42,3 +42,26 @@ def test_indexed_sentences_skip_labels_but_never_leave_a_chunk_without_a_vector(
     text = "Articulating\n\nROI n=7\n\nThe biggest challenge was releasing staff time for innovation."
     assert indexed_sentences(text) == ["The biggest challenge was releasing staff time for innovation."]
     assert indexed_sentences("Articulating\n\nROI") == ["Articulating\n\nROI"]
+
+
+def test_a_table_cell_is_named_by_its_column_and_the_header_row_is_not_a_unit() -> None:
+    text = (
+        "Standalone innovation function\tPart of a broader function covering QI\n"
+        "Benefits: Can raise the visibility of innovation. Risks: Efforts may not be aligned.\t"
+        "Benefits: Can benefit from pooled resources."
+    )
+    assert split_sentences(text) == [
+        "Standalone innovation function – Benefits: Can raise the visibility of innovation.",
+        "Standalone innovation function – Risks: Efforts may not be aligned.",
+        "Part of a broader function covering QI – Benefits: Can benefit from pooled resources.",
+    ]
+
+
+def test_a_table_row_led_by_a_label_reads_as_one_unit() -> None:
+    text = (
+        "Approach\tTrade-offs\nSingle team covering digital\tSupports joined-up approaches; May lack digital expertise"
+    )
+    assert split_sentences(text) == [
+        "Approach: Trade-offs",
+        "Single team covering digital: Supports joined-up approaches; May lack digital expertise",
+    ]
