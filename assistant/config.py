@@ -62,7 +62,9 @@ class Settings(BaseSettings):
     llm_sources: int = Field(
         default=3, description="How many of the sources the model reads (the rest feed the quoted points)."
     )
-    max_source_tokens: int = Field(default=90, description="Token budget per source passage in the prompt.")
+    # 90 -> 70 cut the first-token median from 5.5 to 4.4 s (golden) and 5.7 to 4.7 s (held-out) with key
+    # facts unchanged or better (0.721 -> 0.728, 0.613 -> 0.634): the quoted points draw on the full chunks.
+    max_source_tokens: int = Field(default=70, description="Token budget per source passage in the prompt.")
     refusal_threshold: float = Field(
         default=0.40,
         description="Best source-sentence relevance below which the LLM is not called (calibrated on evals).",

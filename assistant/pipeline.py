@@ -62,7 +62,12 @@ log = logging.getLogger(__name__)
 # advice that no source says. Stopping at the first blank line keeps the lead and saves the generation time.
 LEAD_STOP = ["\n\n"]
 UNSUPPORTED_LEAD_FLOOR = 0.55
+# Two labels for quoted points shown without a direct answer. When the sources are weak, the reports
+# probably do not answer the question. When a source sentence is clearly about it but the model refused or
+# its opening failed the checks, the reports usually do answer it (on the eval sets this was mostly
+# case-study questions, the quoted points holding every key fact), so saying they do not would be false.
 CLOSEST_PASSAGES = "The reports do not answer this directly. These are the passages closest to your question:"
+RELEVANT_PASSAGES = "I could not write a direct answer, but these passages from the reports are about your question:"
 INJECTION_ONLY = "I can only answer questions about the reports, and I follow no instructions from the question itself."
 
 
@@ -192,7 +197,7 @@ class Assistant:
             yield AnswerToken(text)
         lead = "".join(pieces).strip()
         if evidence and self._overrules_refusal(lead, best_sentence):
-            yield AnswerToken(f"\n\n{CLOSEST_PASSAGES}\n{render_evidence(evidence)}")
+            yield AnswerToken(f"\n\n{RELEVANT_PASSAGES}\n{render_evidence(evidence)}")
         elif evidence and not is_refusal(lead):
             yield AnswerToken("\n\n" + render_evidence(evidence))
         answer = self._finish(question, lead, evidence, sources, started, sources_s, first_token_s, plan, best_sentence)
@@ -287,15 +292,15 @@ class Assistant:
         lead = drop_repeated_sentences(lead)
         lead, echoes_dropped = drop_question_echoes(lead, question)
         if not lead and evidence and (links_dropped or figures_dropped):
-            lead = CLOSEST_PASSAGES
+            lead = RELEVANT_PASSAGES if best_sentence >= UNSUPPORTED_LEAD_FLOOR else CLOSEST_PASSAGES
         elif not lead and evidence and echoes_dropped and best_sentence >= UNSUPPORTED_LEAD_FLOOR:
-            lead = CLOSEST_PASSAGES  # an opening that only restated the question; an empty one is refused below
+            lead = RELEVANT_PASSAGES  # an opening that only restated the question; an empty one is refused below
         refused = _is_bare_refusal(lead)
         if not refused:
             lead = cite_uncited(lead, sources, self.embedder.embed_documents)
         reason = "the model found the sources do not answer it" if refused else None
         if refused and evidence and self._overrules_refusal(lead, best_sentence):
-            refused, reason, lead = False, None, CLOSEST_PASSAGES
+            refused, reason, lead = False, None, RELEVANT_PASSAGES
         if not refused and best_sentence < UNSUPPORTED_LEAD_FLOOR:
             lead_citations, _ = check_citations(lead, sources, self.embedder.embed_documents)
             if not any(citation.supported for citation in lead_citations):
@@ -310,7 +315,7 @@ class Assistant:
             refused, reason = True, "the model's answer did not survive the checks and no source sentence qualified"
         raw = REFUSAL_SENTENCE if refused else "\n\n".join(part for part in (lead, render_evidence(evidence)) if part)
         text = remove_dangling(raw, len(sources))
-        claims = raw.removeprefix(CLOSEST_PASSAGES)
+        claims = raw.removeprefix(CLOSEST_PASSAGES).removeprefix(RELEVANT_PASSAGES)
         citations, uncited = ([], []) if refused else check_citations(claims, sources, self.embedder.embed_documents)
         unsupported = [c.sentence for c in citations if not c.supported] + uncited
         if plan.injection_removed and not refused:

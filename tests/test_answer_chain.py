@@ -70,9 +70,9 @@ def test_a_figure_the_sources_do_not_contain_is_cut_and_the_user_told(assistant:
     )
     answer = assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
     assert "£1.5 million" not in answer.text and "This figure" not in answer.text
-    assert answer.text.startswith("The reports do not answer this directly")
+    assert answer.text.startswith("I could not write a direct answer")
     assert "I removed a figure that is not in the reports" in answer.text
-    assert not any("do not answer this directly" in sentence for sentence in answer.unsupported_sentences)
+    assert not any("direct answer" in sentence for sentence in answer.unsupported_sentences)
     assert any(line.startswith("- ") for line in answer.text.splitlines())
 
 
@@ -156,11 +156,14 @@ def test_warm_up_reads_the_same_system_prompt_as_answers(assistant: Assistant) -
     assert calls[0][0].text == calls[1][0].text
 
 
-def test_model_refusal_with_clearly_relevant_sources_shows_the_closest_passages(assistant: Assistant) -> None:
+def test_model_refusal_with_clearly_relevant_sources_shows_them_without_saying_the_reports_lack_it(
+    assistant: Assistant,
+) -> None:
     _model(assistant).enqueue("The reports I have do not cover this.")
     answer = assistant.ask("Which trust has its innovation programme funded by its charity CW+?")
     assert not answer.refused
-    assert answer.text.startswith("The reports do not answer this directly")
+    assert answer.text.startswith("I could not write a direct answer")
+    assert "do not answer" not in answer.text
     assert "funded by its charity CW+" in answer.text
 
 
@@ -177,7 +180,7 @@ def test_an_opening_that_only_restates_the_question_is_not_shown_as_an_answer(as
     _model(assistant).enqueue("The Chelsea and Westminster innovation programme is funded [1].")
     answer = assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
     assert not answer.text.startswith("The Chelsea and Westminster innovation programme is funded")
-    assert answer.text.startswith("The reports do not answer this directly")
+    assert answer.text.startswith("I could not write a direct answer")
     assert "funded by its charity CW+" in answer.text
 
 
