@@ -35,7 +35,10 @@ MIN_SCORE = 0.25
 RANK_PRIOR = 0.3
 KEEP_RATIO = 0.65
 STATEMENT_MIN_WORDS = 12
-_NOISE = re.compile(r"https?://|@|www\.|^\W*$")
+_NOISE = re.compile(r"https?://|(?<![\w.])@|www\.|^\W*$")
+# A contact line ("Contact: Cheryl Davies, Senior Programme Manager Email: ...@hiwessex.net") answers "who do I
+# contact?" and states its fact without a full stop.
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _MARKUP = re.compile(r"\*\*|__|</?u>|<[^>]+>")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _LIST_MARK = re.compile(r"^\s*(?:[-*•●▪]|\d{1,2}[.)])\s+")
@@ -96,7 +99,12 @@ def _usable(sentence: str) -> bool:
     stripped = sentence.rstrip()
     first = re.search(r"[A-Za-z0-9£]", _LIST_MARK.sub("", stripped))
     return (
-        (_punctuated(stripped) or bool(_LIST_MARK.match(sentence)) or _unpunctuated_statement(words))
+        (
+            _punctuated(stripped)
+            or bool(_LIST_MARK.match(sentence))
+            or _unpunctuated_statement(words)
+            or bool(_EMAIL.search(sentence))
+        )
         and not stripped.rstrip('"”’)').endswith(("?", ":"))
         and not (first is not None and first.group(0).islower())
         and not sentence.lower().startswith("case study")

@@ -96,3 +96,10 @@ def test_a_long_slide_statement_without_a_full_stop_is_quoted_but_a_heading_is_n
     short = "Developing Communities of Practice across the whole region"
     scored = [_sentence(1, position, 0.9, text) for position, text in enumerate((statement, heading, short))]
     assert [point.text for point in select_evidence(scored, SOURCES)] == [statement]
+
+
+def test_a_contact_line_with_an_email_address_can_be_quoted_but_a_social_handle_cannot() -> None:
+    contact = "Contact: Cheryl Davies, Senior Programme Manager Email: cheryl.davies@hiwessex.net"
+    handle = "Follow the programme on social media at @InnovationNHS for all the latest news."
+    scored = [_sentence(1, 0, 0.9, contact), _sentence(1, 1, 0.9, handle)]
+    assert [point.text for point in select_evidence(scored, SOURCES)] == [contact]
