@@ -123,42 +123,46 @@ def check_citations(text: str, sources: Sequence[Source], embed: Embed) -> tuple
     return citations, uncited
 
 
-def cite_uncited(text: str, sources: Sequence[Source], embed: Embed) -> str:
-    """Give each uncited claim the [n] of the source that clearly supports it (the support measure of
-    :func:`check_citations`, at ``ATTRIBUTION_THRESHOLD``); any other claim stays uncited, and so is flagged.
+def repair_citations(text: str, sources: Sequence[Source], embed: Embed) -> str:
+    """Give a claim the [n] of the source that clearly says it when the model left it uncited or cited a
+    source that does not support it (the support measure of :func:`check_citations`, at
+    ``ATTRIBUTION_THRESHOLD``); any other claim keeps what the model wrote, and so is flagged.
 
-    The small model often writes a correct, sourced sentence and forgets its [n]. Without this the reader
-    sees a supported sentence flagged as uncited; with it, the citation points at the passage that says it.
+    The small model often writes a correct, sourced sentence and forgets its [n], or copies a sentence of
+    source 1 and numbers it [2]. Without this the reader sees a sentence the reports do say flagged as
+    uncited or unsupported; with it, the citation points at the passage that says it.
     """
     if not sources:
         return text
     pending = [
-        sentence
+        (sentence, claim)
         for line in text.split("\n")
         if not _BULLET.match(line)
         for sentence in _SENTENCE.split(line)
-        if sentence.strip() and not CITATION.search(sentence) and _is_claim(sentence.strip())
+        if _is_claim(claim := CITATION.sub("", sentence).strip())
     ]
     if not pending:
         return text
-    claim_vectors = embed(pending)
+    claim_vectors = embed([claim for _, claim in pending])
     passage_vectors = embed([source.passage for source in sources])
-    citation_for: dict[str, int] = {}
-    for claim, claim_vector in zip(pending, claim_vectors, strict=True):
+    by_number = {source.number: (source, passage) for source, passage in zip(sources, passage_vectors, strict=True)}
+    replacement: dict[str, str] = {}
+    for (sentence, claim), vector in zip(pending, claim_vectors, strict=True):
+        cited = [n for group in CITATION.findall(sentence) for n in parse_numbers(group) if n in by_number]
+        if cited and max(_support(claim, vector, *by_number[n]) for n in cited) >= SUPPORT_THRESHOLD:
+            continue
         scores = [
-            (_support(claim, claim_vector, source, passage_vector), source.number)
-            for source, passage_vector in zip(sources, passage_vectors, strict=True)
+            (_support(claim, vector, source, passage), source.number)
+            for source, passage in by_number.values()
             if _numbers_present(claim, [source.chunk.text])
         ]
         score, number = max(scores, default=(0.0, 0))
         if score >= ATTRIBUTION_THRESHOLD:
-            citation_for[claim] = number
-    if not citation_for:
+            uncited = re.sub(r"\s+([.!?])$", r"\1", CITATION.sub("", sentence).strip())
+            replacement[sentence] = _with_citation(uncited, number)
+    if not replacement:
         return text
-    return _rewrite_prose(
-        text,
-        lambda sentence: _with_citation(sentence, citation_for[sentence]) if sentence in citation_for else sentence,
-    )[0]
+    return _rewrite_prose(text, lambda sentence: replacement.get(sentence, sentence))[0]
 
 
 def _with_citation(sentence: str, number: int) -> str:

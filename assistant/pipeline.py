@@ -20,13 +20,13 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from assistant.citations import (
     check_citations,
-    cite_uncited,
     drop_invented_figures,
     drop_question_echoes,
     drop_repeated_sentences,
     drop_unsourced_links,
     is_refusal,
     remove_dangling,
+    repair_citations,
     split_answer_sentences,
 )
 from assistant.config import Settings
@@ -297,7 +297,7 @@ class Assistant:
             lead = RELEVANT_PASSAGES  # an opening that only restated the question; an empty one is refused below
         refused = _is_bare_refusal(lead)
         if not refused:
-            lead = cite_uncited(lead, sources, self.embedder.embed_documents)
+            lead = repair_citations(lead, sources, self.embedder.embed_documents)
         reason = "the model found the sources do not answer it" if refused else None
         if refused and evidence and self._overrules_refusal(lead, best_sentence):
             refused, reason, lead = False, None, RELEVANT_PASSAGES

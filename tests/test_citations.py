@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from assistant.citations import (
     check_citations,
-    cite_uncited,
     drop_invented_figures,
     drop_question_echoes,
     drop_repeated_sentences,
     drop_unsourced_links,
     parse_numbers,
     remove_dangling,
+    repair_citations,
     split_answer_sentences,
 )
 from assistant.records import Source
@@ -100,7 +100,7 @@ def test_uncited_claims_get_the_source_that_supports_them() -> None:
         "Every trust in England has a chief innovation officer with a large budget.\n"
         "- The survey received approximately 130 responses across a range of staff bands. [2]"
     )
-    cited = cite_uncited(lead, SOURCES, embed)
+    cited = repair_citations(lead, SOURCES, embed)
     assert "funded by its charity CW+ [1]." in cited
     assert "approximately 130 responses across staff bands [2]." in cited
     assert "large budget." in cited and "large budget. [" not in cited
@@ -110,9 +110,22 @@ def test_uncited_claims_get_the_source_that_supports_them() -> None:
     assert uncited == ["Every trust in England has a chief innovation officer with a large budget."]
 
 
+def test_a_claim_cited_to_the_wrong_source_is_pointed_at_the_one_that_says_it() -> None:
+    embed = FakeEmbedder().embed_documents
+    lead = (
+        "The innovation programme at Chelsea and Westminster is funded by its charity CW+ [2]. "
+        "Every trust in England has a chief innovation officer with a large budget [1]."
+    )
+    repaired = repair_citations(lead, SOURCES, embed)
+    assert repaired.startswith("The innovation programme at Chelsea and Westminster is funded by its charity CW+ [1].")
+    assert repaired.endswith("with a large budget [1].")
+    citations, _ = check_citations(repaired, SOURCES, embed)
+    assert [c.supported for c in citations] == [True, False]
+
+
 def test_a_wrong_number_is_not_attributed() -> None:
     lead = "The survey received approximately 500 responses across staff bands."
-    assert cite_uncited(lead, SOURCES, FakeEmbedder().embed_documents) == lead
+    assert repair_citations(lead, SOURCES, FakeEmbedder().embed_documents) == lead
 
 
 def test_sentences_cited_after_their_full_stop_are_split_apart() -> None:
@@ -127,7 +140,7 @@ def test_sentences_cited_after_their_full_stop_are_split_apart() -> None:
 
 def test_a_claim_that_only_echoes_the_source_words_gets_no_citation() -> None:
     lead = "The innovation programme at Chelsea is funded by the NHS England budget instead."
-    assert cite_uncited(lead, SOURCES, FakeEmbedder().embed_documents) == lead
+    assert repair_citations(lead, SOURCES, FakeEmbedder().embed_documents) == lead
 
 
 def test_sentences_with_figures_from_nowhere_are_cut() -> None:
