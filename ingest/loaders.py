@@ -310,7 +310,7 @@ def flatten_inline_html(text: str) -> str:
     users as the cited passage, and a cell of 150 words with no full stop can never be quoted. Each cell
     becomes plain sentences, "Benefits: Can enable ...; Supports ....", with the words kept verbatim and the
     table's tab layout untouched."""
-    if "<" not in text and "•" not in text:
+    if "<" not in text:
         return text
     lines = []
     for line in text.split("\n"):
