@@ -34,7 +34,7 @@ from assistant.context import build_context, render_sources
 from assistant.evidence import EvidencePoint, render_evidence, select_evidence
 from assistant.llm import build_chat_model, describe_model
 from assistant.prompts import REFUSAL_SENTENCE, PromptSet, load_prompt_set
-from assistant.query import QueryPlan, plan_query
+from assistant.query import STOPWORDS, QueryPlan, plan_query
 from assistant.records import (
     Answer,
     AnswerDone,
@@ -51,6 +51,7 @@ from assistant.records import (
 )
 from assistant.refusal import MIN_TERM_COVERAGE, specific_terms, term_coverage, unknown_names, unknown_words
 from assistant.retrieve import Retriever
+from assistant.term_neighbours import TermNeighbours
 from ingest.embedding import Embedder, load_embedder
 from ingest.organisations import OrganisationIndex, build_organisation_index
 from ingest.sentences import split_sentences
@@ -91,6 +92,7 @@ class Assistant:
         self._custom_model = chat_model is not None and settings.llm_backend != "fake"
         self._model_lock = threading.Lock()
         self._organisations: OrganisationIndex | None = None
+        self._term_neighbours: TermNeighbours | None = None
 
     # ---- identity -------------------------------------------------------------------------------------
 
@@ -121,6 +123,16 @@ class Assistant:
             self._organisations = index
         return self._organisations
 
+    @property
+    def term_neighbours(self) -> TermNeighbours:
+        """The index's vocabulary, loaded once; reloaded after :meth:`refresh`."""
+        if self._term_neighbours is None:
+            terms, vectors = self.store.vocabulary()
+            self._term_neighbours = TermNeighbours(
+                terms, vectors, self.embedder.embed_documents, self.settings.term_neighbour_similarity, STOPWORDS
+            )
+        return self._term_neighbours
+
     def warm_up(self) -> None:
         """Load the chat model and let it read the fixed system prompt once, so the first user's answer starts
         from a cached prefix instead of paying several seconds for model load and system prompt."""
@@ -135,12 +147,13 @@ class Assistant:
     def refresh(self) -> None:
         """Call after an ingest in the same process so new organisations and documents are seen."""
         self._organisations = None
+        self._term_neighbours = None
         self.__dict__.pop("_case_study_chunks", None)
 
     # ---- retrieval ------------------------------------------------------------------------------------
 
     def plan(self, question: str, history: Sequence[Turn] = ()) -> QueryPlan:
-        return plan_query(question, history, self.organisations)
+        return plan_query(question, history, self.organisations, self.term_neighbours)
 
     def retrieve(
         self,

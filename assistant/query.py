@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
@@ -19,7 +19,7 @@ from ingest.organisations import OrganisationIndex
 
 VOCABULARY_FILE = Path(__file__).with_name("query_vocabulary.json")
 
-_STOPWORDS = frozenset(
+STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below between
     both but by can could did do does doing down during each few for from further had has have having he her here
     hers him his how i if in into is it its itself just me more most my no nor not now of off on once only or
@@ -92,8 +92,17 @@ class QueryPlan:
     preferred_kinds: tuple[ChunkKind, ...] = ()
 
 
-def plan_query(question: str, history: Sequence[Turn], organisations: OrganisationIndex) -> QueryPlan:
-    """Turn the user's words (and, for a follow-up, the conversation) into retrieval inputs."""
+def plan_query(
+    question: str,
+    history: Sequence[Turn],
+    organisations: OrganisationIndex,
+    neighbours: Callable[[Sequence[str]], Sequence[str]] | None = None,
+) -> QueryPlan:
+    """Turn the user's words (and, for a follow-up, the conversation) into retrieval inputs.
+
+    ``neighbours`` gives corpus words close in meaning to the question's words
+    (:class:`assistant.term_neighbours.TermNeighbours`); they widen only the lexical query.
+    """
     cleaned, injection_removed = remove_injection(question)
     previous = _previous_question(history)
     follow_up = bool(previous) and _is_follow_up(cleaned)
@@ -103,11 +112,13 @@ def plan_query(question: str, history: Sequence[Turn], organisations: Organisati
     if follow_up and not named:
         named = organisations.find(previous) or _organisations_in_last_answer(history, organisations)
     wants_examples = bool(_EXAMPLES.search(cleaned)) or (follow_up and bool(_EXAMPLES.search(previous)))
-    lexical_terms = _terms(searchable) + (_terms(previous) if follow_up else [])
+    asked_terms = _terms(searchable)
+    lexical_terms = asked_terms + (_terms(previous) if follow_up else [])
+    related = tuple(neighbours(asked_terms)) if neighbours else ()
     return QueryPlan(
         question=cleaned,
         search_text=search_text,
-        lexical=fts_expression(lexical_terms, named),
+        lexical=fts_expression(lexical_terms, named, related),
         organisations=named,
         wants_examples=wants_examples,
         is_follow_up=follow_up,
@@ -150,10 +161,10 @@ def remove_injection(question: str) -> tuple[str, bool]:
     return " ".join(kept).strip(), len(kept) != len(sentences)
 
 
-def fts_expression(terms: Sequence[str], organisations: Sequence[str] = ()) -> str:
-    """An FTS5 OR-query of the terms, their staff-vocabulary expansions, named organisations, and adjacent
-    term pairs as phrases, so a passage using the question's own phrase ("key message") outranks one that
-    merely contains both words somewhere."""
+def fts_expression(terms: Sequence[str], organisations: Sequence[str] = (), related: Sequence[str] = ()) -> str:
+    """An FTS5 OR-query of the terms, their staff-vocabulary expansions, named organisations, ``related``
+    corpus words, and adjacent term pairs as phrases, so a passage using the question's own phrase ("key
+    message") outranks one that merely contains both words somewhere."""
     vocabulary = _vocabulary()
     words: list[str] = []
     for term in terms:
@@ -164,6 +175,7 @@ def fts_expression(terms: Sequence[str], organisations: Sequence[str] = ()) -> s
         if " " in phrase and phrase in joined:
             words.extend(expansions)
     words.extend(organisations)
+    words.extend(related)
     words.extend(f"{first} {second}" for first, second in pairwise(terms))
     unique: list[str] = []
     for word in words:
@@ -180,7 +192,7 @@ def staff_synonyms(word: str) -> tuple[str, ...]:
 
 def _terms(text: str) -> list[str]:
     words = [word.lower().strip("'’-") for word in _WORD.findall(text)]
-    return [word for word in words if word and word not in _STOPWORDS and (len(word) > 1 or word.isdigit())]
+    return [word for word in words if word and word not in STOPWORDS and (len(word) > 1 or word.isdigit())]
 
 
 def _previous_question(history: Sequence[Turn]) -> str:

@@ -24,6 +24,7 @@ from ingest.organisations import OrganisationIndex, build_organisation_index
 from ingest.sentences import indexed_sentences
 from ingest.split import split_document
 from ingest.store import ChunkStore, index_key
+from ingest.vocabulary import refresh_vocabulary
 
 Progress = Callable[[int, int, str], None]
 
@@ -133,6 +134,9 @@ def _ingest(
         if stored.doc_id not in seen_ids and _was_under(Path(stored.path), paths) and not Path(stored.path).exists():
             report.chunks_removed += store.remove_document(stored.doc_id)
             report.documents_removed += 1
+    changed = report.documents_added + report.documents_updated + report.documents_removed
+    if changed or (store.chunk_count() and not store.vocabulary_terms()):
+        refresh_vocabulary(store, active_embedder or load_embedder(settings))
 
 
 def prepare_index(settings: Settings, progress: Progress | None = None) -> tuple[str, IngestReport] | None:

@@ -30,7 +30,7 @@ from assistant.records import Chunk, ChunkKind, Filters, LoadedDocument
 
 # Bump when what is stored for a document changes (splitting, the vectors kept), so that the next ingest
 # rebuilds documents indexed by an older version instead of skipping them as unchanged.
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 SENTENCES_SUFFIX = "_sentences"
 
 SCHEMA = """
@@ -70,6 +70,10 @@ CREATE INDEX IF NOT EXISTS chunk_organisations_chunk ON chunk_organisations(chun
 CREATE TABLE IF NOT EXISTS organisation_aliases (
     alias_key TEXT PRIMARY KEY,
     canonical TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS vocabulary (
+    term TEXT PRIMARY KEY,
+    vector BLOB NOT NULL
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     chunk_id UNINDEXED, text, context, tokenize = 'porter unicode61 remove_diacritics 2'
@@ -175,6 +179,31 @@ class ChunkStore:
     def save_organisation_aliases(self, aliases: dict[str, str]) -> None:
         with self._transaction():
             self._db.executemany("INSERT OR REPLACE INTO organisation_aliases VALUES (?,?)", sorted(aliases.items()))
+
+    def chunk_texts(self) -> Iterator[str]:
+        """Every chunk's text, streamed: the vocabulary refresh reads the whole corpus without holding it."""
+        for row in self._db.execute("SELECT text FROM chunks"):
+            yield str(row[0])
+
+    def vocabulary_terms(self) -> set[str]:
+        return {str(row[0]) for row in self._db.execute("SELECT term FROM vocabulary")}
+
+    def vocabulary(self) -> tuple[list[str], np.ndarray]:
+        """The index's words and their unit vectors (one row each), for query expansion."""
+        terms: list[str] = []
+        rows: list[np.ndarray] = []
+        for term, blob in self._db.execute("SELECT term, vector FROM vocabulary ORDER BY term"):
+            terms.append(str(term))
+            rows.append(np.frombuffer(blob, dtype=np.float32))
+        return terms, (np.vstack(rows) if rows else np.empty((0, 0), dtype=np.float32))
+
+    def update_vocabulary(self, added: dict[str, np.ndarray], removed: Iterable[str]) -> None:
+        with self._transaction():
+            self._db.executemany("DELETE FROM vocabulary WHERE term = ?", [(term,) for term in sorted(removed)])
+            self._db.executemany(
+                "INSERT OR REPLACE INTO vocabulary VALUES (?, ?)",
+                [(term, np.asarray(vector, dtype=np.float32).tobytes()) for term, vector in sorted(added.items())],
+            )
 
     def domains(self) -> list[str]:
         rows = self._db.execute("SELECT DISTINCT domain FROM chunks WHERE domain != '' ORDER BY domain")

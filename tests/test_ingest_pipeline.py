@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.config import Settings
@@ -217,3 +218,41 @@ def test_prepare_index_rebuilds_what_an_older_version_indexed_and_then_does_noth
     assert "older version: re-indexing 2 document(s)" in what
     assert report.documents_updated == 2 and report.ok
     assert pipeline.prepare_index(settings) is None
+
+
+def test_the_vocabulary_follows_the_indexed_words(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    _ingest([tiny_corpus], settings, fake_embedder)
+    store = ChunkStore(settings)
+    terms, vectors = store.vocabulary()
+    assert {"funding", "cultural"} <= set(terms) and vectors.shape == (len(terms), fake_embedder.dimension)
+    assert np.allclose(vectors[terms.index("funding")], fake_embedder.embed_query("funding"))
+    assert not any(term.isdigit() or len(term) < 3 for term in terms)
+    store.close()
+
+    calls = fake_embedder.calls
+    assert _ingest([tiny_corpus], settings, fake_embedder).documents_unchanged == 2
+    assert fake_embedder.calls == calls, "an unchanged corpus embeds nothing, words included"
+
+    (tiny_corpus / "rapid-insight.txt").unlink()
+    _ingest([tiny_corpus], settings, fake_embedder)
+    store = ChunkStore(settings)
+    remaining = " ".join(chunk.text.lower() for chunk in store.chunks())
+    assert "cultural" not in remaining and "cultural" not in store.vocabulary_terms()
+    assert "funding" in store.vocabulary_terms()
+    store.close()
+
+
+def test_an_index_without_a_vocabulary_gets_one_on_the_next_ingest(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    _ingest([tiny_corpus], settings, fake_embedder)
+    store = ChunkStore(settings)
+    store.update_vocabulary({}, store.vocabulary_terms())
+    assert store.vocabulary_terms() == set()
+    store.close()
+    assert _ingest([tiny_corpus], settings, fake_embedder).documents_unchanged == 2
+    store = ChunkStore(settings)
+    assert "funding" in store.vocabulary_terms()
+    store.close()

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 # written by sessions that had not seen the golden questions: a drop there is a loss of generality.
 RETRIEVAL_GATES = [
     ("golden.jsonl", 0.90, 0.74),
-    ("heldout.jsonl", 0.76, 0.62),
+    ("heldout.jsonl", 0.79, 0.66),
     ("refusal.jsonl", 0.76, 0.66),
 ]
 EVALS_DIR = Path(__file__).resolve().parents[1] / "evals"
@@ -82,6 +82,14 @@ def test_which_trusts_question_returns_several_organisations(assistant: Assistan
 def test_staff_wording_finds_the_funding_passage(assistant: Assistant) -> None:
     retrieved = assistant.retrieve("Which hospital gets its innovation money from a charity?")
     assert any("CW+" in item.chunk.organisations for item in retrieved[:3])
+
+
+def test_staff_words_are_widened_to_the_reports_own_words(assistant: Assistant) -> None:
+    assert "larger" in assistant.term_neighbours(["bigger"])
+    assert "small" in assistant.term_neighbours(["tiny"])
+    assert assistant.term_neighbours(["innovation"]) == (), "a word the reports use throughout needs no widening"
+    plan = assistant.plan("Are the bigger teams better off?")
+    assert '"larger"' in plan.lexical and "larger" not in plan.search_text
 
 
 def test_out_of_scope_questions_are_refused(assistant: Assistant) -> None:

@@ -1,0 +1,68 @@
+"""Widening a question's words to the corpus's nearest words, for the lexical (BM25) side of retrieval.
+
+A staff question and the passage that answers it often share the meaning but not the word: "bigger teams"
+against "larger innovation functions", "tiny team" against "small", "sub-domain" against "Subdomain". Porter
+stemming does not join these, and the hand-written staff vocabulary (``query_vocabulary.json``) cannot list
+every pair of a corpus nobody has read yet. So each question word is embedded with the same MiniLM model and
+matched against the index's own words (:mod:`ingest.vocabulary`); the closest ones above a high similarity
+are added to the BM25 query. Only words the corpus uses can be added, so the expansion cannot drift to
+vocabulary no passage holds.
+
+Measured on retrieval (hit@5 / MRR; golden, held-out, casual answerable questions of the refusal set) at a
+similarity of 0.80, two words per question word: 0.927 / 0.771 -> 0.927 / 0.770, 0.804 / 0.649 -> 0.821 /
+0.685, 0.833 / 0.722 -> 0.833 / 0.726. At 0.70 the golden set fell to 0.895 (noise words such as
+"innovation" -> "invention"); 0.80-0.85 was a plateau.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ingest.embedding import Vectors
+
+NEIGHBOURS_PER_TERM = 2
+# A neighbour sharing the first four letters is an inflection, which the Porter stemmer already joins.
+_SAME_STEM_PREFIX = 4
+# Embeddings put numbers next to numbers: "three" is close to "four", which would change the question.
+_NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred thousand "
+    "first second third fourth fifth".split()
+)
+
+
+class TermNeighbours:
+    """The corpus words nearest to a question's words; empty when the index has no vocabulary."""
+
+    def __init__(
+        self,
+        terms: Sequence[str],
+        vectors: Vectors,
+        embed: Callable[[Sequence[str]], Vectors],
+        threshold: float,
+        skip: frozenset[str] = frozenset(),
+    ) -> None:
+        self._terms = list(terms)
+        self._vectors = vectors
+        self._embed = embed
+        self._threshold = threshold
+        self._skip = skip | _NUMBER_WORDS
+
+    def __call__(self, words: Sequence[str]) -> tuple[str, ...]:
+        asked = [word for word in dict.fromkeys(words) if word.replace("-", "").isalpha() and word not in self._skip]
+        if not asked or not self._terms or self._threshold >= 1.0:
+            return ()
+        similarities = self._vectors @ np.asarray(self._embed(asked)).T
+        found: list[str] = []
+        for column, word in enumerate(asked):
+            kept = 0
+            for row in np.argsort(-similarities[:, column])[:10]:
+                if similarities[row, column] < self._threshold or kept == NEIGHBOURS_PER_TERM:
+                    break
+                candidate = self._terms[row]
+                if candidate in self._skip or candidate[:_SAME_STEM_PREFIX] == word[:_SAME_STEM_PREFIX]:
+                    continue
+                found.append(candidate)
+                kept += 1
+        return tuple(dict.fromkeys(found))
