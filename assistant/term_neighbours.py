@@ -44,6 +44,7 @@ class TermNeighbours:
         skip: frozenset[str] = frozenset(),
     ) -> None:
         self._terms = list(terms)
+        self._row = {term: row for row, term in enumerate(self._terms)}
         self._vectors = vectors
         self._embed = embed
         self._threshold = threshold
@@ -53,7 +54,7 @@ class TermNeighbours:
         asked = [word for word in dict.fromkeys(words) if word.replace("-", "").isalpha() and word not in self._skip]
         if not asked or not self._terms or self._threshold >= 1.0:
             return ()
-        similarities = self._vectors @ np.asarray(self._embed(asked)).T
+        similarities = self._vectors @ self._vectors_of(asked).T
         found: list[str] = []
         for column, word in enumerate(asked):
             kept = 0
@@ -66,3 +67,10 @@ class TermNeighbours:
                 found.append(candidate)
                 kept += 1
         return tuple(dict.fromkeys(found))
+
+    def _vectors_of(self, words: Sequence[str]) -> Vectors:
+        """Most question words are corpus words whose vectors are stored; only the others are embedded, which
+        keeps this step to a few milliseconds (an embedding call costs tens)."""
+        unknown = [word for word in words if word not in self._row]
+        embedded = dict(zip(unknown, self._embed(unknown), strict=True)) if unknown else {}
+        return np.vstack([self._vectors[self._row[word]] if word in self._row else embedded[word] for word in words])

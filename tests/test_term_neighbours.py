@@ -70,3 +70,17 @@ def test_numbers_and_codes_are_not_embedded(word: str) -> None:
         raise AssertionError(f"embedded {list(words)}")
 
     assert TermNeighbours(["larger"], _embed(["larger"]), refuse, 0.8)([word]) == ()
+
+
+def test_corpus_words_reuse_their_stored_vectors() -> None:
+    embedded: list[str] = []
+
+    def embed(words: Sequence[str]) -> np.ndarray:
+        embedded.extend(words)
+        return _embed(words)
+
+    corpus = ["larger", "large", "bigger"]
+    neighbours = TermNeighbours(corpus, _embed(corpus), embed, 0.8)
+    assert neighbours(["bigger", "three"]) == ("larger", "large")
+    assert embedded == [], "'bigger' is stored and 'three' is never widened"
+    assert neighbours(["size"]) == ("large", "larger") and embedded == ["size"]
