@@ -126,12 +126,14 @@ class Assistant:
     @property
     def term_neighbours(self) -> TermNeighbours:
         """The index's vocabulary, loaded once; reloaded after :meth:`refresh`."""
-        if self._term_neighbours is None:
-            terms, vectors = self.store.vocabulary()
-            self._term_neighbours = TermNeighbours(
+        neighbours = self._term_neighbours
+        if neighbours is None:
+            terms, vectors = self.store.vocabulary(self.embedder.dimension)
+            neighbours = TermNeighbours(
                 terms, vectors, self.embedder.embed_documents, self.settings.term_neighbour_similarity, STOPWORDS
             )
-        return self._term_neighbours
+            self._term_neighbours = neighbours
+        return neighbours
 
     def warm_up(self) -> None:
         """Load the chat model and let it read the fixed system prompt once, so the first user's answer starts

@@ -12,7 +12,7 @@ from __future__ import annotations
 import fcntl
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,9 +134,20 @@ def _ingest(
         if stored.doc_id not in seen_ids and _was_under(Path(stored.path), paths) and not Path(stored.path).exists():
             report.chunks_removed += store.remove_document(stored.doc_id)
             report.documents_removed += 1
-    changed = report.documents_added + report.documents_updated + report.documents_removed
-    if changed or (store.chunk_count() and not store.vocabulary_terms()):
-        refresh_vocabulary(store, active_embedder or load_embedder(settings))
+    # Every run, not only one that changed something: a run interrupted after committing some documents
+    # leaves words the next (unchanged) run must still add. Nothing is embedded when nothing is new.
+    refresh_vocabulary(store, lambda: active_embedder or load_embedder(settings))
+
+
+def remove_document(settings: Settings, doc_id: str) -> int:
+    """Take one document out of the index (chunks, vectors, and words no other document uses).
+
+    Returns the number of chunks removed; 0 when the document was not indexed.
+    """
+    with _exclusive(settings.data_dir), closing(ChunkStore(settings)) as store:
+        removed = store.remove_document(doc_id)
+        refresh_vocabulary(store, lambda: load_embedder(settings))
+    return removed
 
 
 def prepare_index(settings: Settings, progress: Progress | None = None) -> tuple[str, IngestReport] | None:
@@ -149,6 +160,7 @@ def prepare_index(settings: Settings, progress: Progress | None = None) -> tuple
     try:
         empty = store.chunk_count() == 0
         stale = [Path(doc.path) for doc in store.stale_documents()]
+        unworded = not empty and not store.has_vocabulary()
     finally:
         store.close()
     if empty:
@@ -160,6 +172,9 @@ def prepare_index(settings: Settings, progress: Progress | None = None) -> tuple
         if len(present) < len(stale):
             what += f" ({len(stale) - len(present)} no longer on disk; run `nhs-assistant ingest` on their folder)"
         return what, ingest_paths(present, settings, progress)
+    if unworded:
+        what = f"The index in {settings.data_dir} has no word vectors yet (built by an older version): adding them"
+        return what, ingest_paths([], settings, progress)
     return None
 
 

@@ -30,7 +30,7 @@ from assistant.records import Chunk, ChunkKind, Filters, LoadedDocument
 
 # Bump when what is stored for a document changes (splitting, the vectors kept), so that the next ingest
 # rebuilds documents indexed by an older version instead of skipping them as unchanged.
-INDEX_FORMAT = 4
+INDEX_FORMAT = 3
 SENTENCES_SUFFIX = "_sentences"
 
 SCHEMA = """
@@ -185,17 +185,26 @@ class ChunkStore:
         for row in self._db.execute("SELECT text FROM chunks"):
             yield str(row[0])
 
+    def has_vocabulary(self) -> bool:
+        return self._db.execute("SELECT 1 FROM vocabulary LIMIT 1").fetchone() is not None
+
     def vocabulary_terms(self) -> set[str]:
         return {str(row[0]) for row in self._db.execute("SELECT term FROM vocabulary")}
 
-    def vocabulary(self) -> tuple[list[str], np.ndarray]:
-        """The index's words and their unit vectors (one row each), for query expansion."""
+    def vocabulary(self, dimension: int) -> tuple[list[str], np.ndarray]:
+        """The index's words and their unit vectors (one row each), for query expansion.
+
+        Rows of another ``dimension`` (left by a different embedding model) are skipped rather than breaking
+        every question; the model's own words keep working.
+        """
         terms: list[str] = []
         rows: list[np.ndarray] = []
         for term, blob in self._db.execute("SELECT term, vector FROM vocabulary ORDER BY term"):
-            terms.append(str(term))
-            rows.append(np.frombuffer(blob, dtype=np.float32))
-        return terms, (np.vstack(rows) if rows else np.empty((0, 0), dtype=np.float32))
+            vector = np.frombuffer(blob, dtype=np.float32)
+            if vector.shape[0] == dimension:
+                terms.append(str(term))
+                rows.append(vector)
+        return terms, (np.vstack(rows) if rows else np.empty((0, dimension), dtype=np.float32))
 
     def update_vocabulary(self, added: dict[str, np.ndarray], removed: Iterable[str]) -> None:
         with self._transaction():

@@ -225,7 +225,7 @@ def test_the_vocabulary_follows_the_indexed_words(
 ) -> None:
     _ingest([tiny_corpus], settings, fake_embedder)
     store = ChunkStore(settings)
-    terms, vectors = store.vocabulary()
+    terms, vectors = store.vocabulary(fake_embedder.dimension)
     assert {"funding", "cultural"} <= set(terms) and vectors.shape == (len(terms), fake_embedder.dimension)
     assert np.allclose(vectors[terms.index("funding")], fake_embedder.embed_query("funding"))
     assert not any(term.isdigit() or len(term) < 3 for term in terms)
@@ -244,15 +244,58 @@ def test_the_vocabulary_follows_the_indexed_words(
     store.close()
 
 
-def test_an_index_without_a_vocabulary_gets_one_on_the_next_ingest(
-    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder
+def test_removing_a_document_drops_the_words_only_it_used(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from ingest import pipeline
+
+    _ingest([tiny_corpus], settings, fake_embedder)
+    monkeypatch.setattr(pipeline, "load_embedder", lambda settings: pytest.fail("a removal embeds nothing"))
+    assert pipeline.remove_document(settings, "rapid-insight") > 0
+    store = ChunkStore(settings)
+    assert "cultural" not in store.vocabulary_terms() and "funding" in store.vocabulary_terms()
+    store.close()
+    assert pipeline.remove_document(settings, "no-such-document") == 0
+
+
+def test_an_index_without_a_vocabulary_gets_one_before_answering(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingest import pipeline
+
+    monkeypatch.setattr(pipeline, "load_embedder", lambda settings: fake_embedder)
     _ingest([tiny_corpus], settings, fake_embedder)
     store = ChunkStore(settings)
     store.update_vocabulary({}, store.vocabulary_terms())
-    assert store.vocabulary_terms() == set()
+    assert not store.has_vocabulary()
     store.close()
-    assert _ingest([tiny_corpus], settings, fake_embedder).documents_unchanged == 2
+
+    prepared = pipeline.prepare_index(settings)
+    assert prepared is not None and "no word vectors yet" in prepared[0]
+    assert prepared[1].documents_unchanged == 0 and prepared[1].ok
     store = ChunkStore(settings)
     assert "funding" in store.vocabulary_terms()
+    store.close()
+    assert pipeline.prepare_index(settings) is None
+
+
+def test_word_vectors_of_another_model_are_skipped_not_fatal(settings: Settings) -> None:
+    store = ChunkStore(settings)
+    store.update_vocabulary({"funding": np.ones(4, dtype=np.float32), "charity": np.ones(8, dtype=np.float32)}, ())
+    terms, vectors = store.vocabulary(8)
+    assert terms == ["charity"] and vectors.shape == (1, 8)
+    assert store.vocabulary(16)[1].shape == (0, 16)
+    store.close()
+
+
+def test_a_hyphenated_neighbour_is_a_valid_lexical_query(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    from assistant.query import fts_expression
+
+    _ingest([tiny_corpus], settings, fake_embedder)
+    store = ChunkStore(settings)
+    found = store.lexical_search(fts_expression(["zzz"], related=("cultural-shift",)), 5)
+    assert found, "a hyphenated word must not turn the whole query into a syntax error"
+    assert all("cultural shift" in chunk.text for chunk in store.get_chunks([cid for cid, _ in found]).values())
     store.close()

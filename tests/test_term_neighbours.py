@@ -23,6 +23,7 @@ _AXES = {
     "grow": [0.0, 0.0, 0.0, 1.0],
     "growth": [0.0, 0.0, 0.2, 0.98],
     "funding": [0.0, 1.0, 0.0, 0.0],
+    "many": [0.0, 0.0, 0.9, 0.1],
     "the": [0.97, 0.24, 0.0, 0.0],
 }
 
@@ -48,6 +49,7 @@ def test_words_below_the_threshold_are_not_added() -> None:
 def test_inflections_stopwords_and_numbers_are_never_added() -> None:
     assert _neighbours()(["grow"]) == ()  # "growth": the stemmer's job
     assert _neighbours()(["three"]) == ()  # "four" would change the question
+    assert _neighbours()(["many"]) == (), "nor is a number word added to another word"
     assert "the" not in _neighbours(threshold=0.5)(["bigger"])
 
 
@@ -84,3 +86,11 @@ def test_corpus_words_reuse_their_stored_vectors() -> None:
     assert neighbours(["bigger", "three"]) == ("larger", "large")
     assert embedded == [], "'bigger' is stored and 'three' is never widened"
     assert neighbours(["size"]) == ("large", "larger") and embedded == ["size"]
+
+
+def test_a_short_word_does_not_gain_its_own_plural() -> None:
+    def embed(words: Sequence[str]) -> np.ndarray:
+        return np.asarray([[1.0, 0.0] for _ in words], dtype=np.float32)
+
+    neighbours = TermNeighbours(["apps", "software"], embed(["apps", "software"]), embed, 0.8)
+    assert neighbours(["app"]) == ("software",)

@@ -9,7 +9,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.ui_format import DOCUMENT_HEADERS, document_rows, ingest_report_markdown
-from ingest.pipeline import IngestBusy, ingest_paths
+from ingest.pipeline import IngestBusy, ingest_paths, remove_document
 from ingest.store import ChunkStore
 from ui.context import AppContext, require_hub
 
@@ -91,9 +91,12 @@ def corpus_view(ctx: AppContext, unlocked: gr.State) -> dict[str, Any]:
         store = ChunkStore(ctx.settings)
         try:
             documents = {document.doc_id: document for document in store.documents()}
-            removed = store.remove_document(doc_id)
         finally:
             store.close()
+        try:
+            removed = remove_document(ctx.settings, doc_id)
+        except IngestBusy as busy:
+            return f"**Not removed:** {busy}", gr.skip(), gr.skip(), gr.skip()
         gone = documents.get(doc_id)
         # An uploaded file is deleted too, so that re-ingesting the uploads folder does not bring it back.
         if gone is not None and Path(gone.path).resolve().parent == upload_dir.resolve():
