@@ -108,9 +108,9 @@ def plan_query(
     follow_up = bool(previous) and _is_follow_up(cleaned)
     searchable = cleaned or question.strip()
     search_text = f"{previous} {searchable}".strip() if follow_up else searchable
-    named = organisations.find(cleaned)
+    named = organisations.find(cleaned, short=True)
     if follow_up and not named:
-        named = organisations.find(previous) or _organisations_in_last_answer(history, organisations)
+        named = organisations.find(previous, short=True) or _organisations_in_last_answer(history, organisations)
     wants_examples = bool(_EXAMPLES.search(cleaned)) or (follow_up and bool(_EXAMPLES.search(previous)))
     asked_terms = _terms(searchable)
     lexical_terms = asked_terms + (_terms(previous) if follow_up else [])

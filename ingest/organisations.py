@@ -26,6 +26,14 @@ _NHS_NAME = re.compile(
 )
 _ABBREVIATION = re.compile(r"([A-Z][\w’'&+ -]{6,90}?)\s\(([A-Z][A-Za-z+&]{1,9})\)")
 _LEADING_NOISE = re.compile(r"^(?:In|At|For|The|With|By|From|Using|Across|Within)\s+")
+# Short forms staff use are the name without its legal form and institutional tail: "Leeds Teaching Hospitals
+# NHS Trust" -> "Leeds Teaching Hospitals" -> "Leeds"; "North West Ambulance Service NHS Trust" -> "North West
+# Ambulance" (a tail word is dropped only from the end, so "Ambulance" keeps "North West" from standing alone).
+_LEGAL_FORM = re.compile(
+    r"\s+(?:NHS\s+Foundation\s+Trust|NHS\s+Trust|Foundation\s+Trust|NHS\s+FT|ICB|Integrated\s+Care\s+Board)$"
+)
+_TAIL_WORDS = {"hospitals", "hospital", "teaching", "healthcare", "service", "services", "university"}
+_MIN_SHORT_FORM = 4
 _GENERIC = {
     "nhs foundation trust",
     "foundation trust",
@@ -47,14 +55,14 @@ class OrganisationIndex:
     """Canonical name for every alias; built from the gazetteer and extended as documents are read."""
 
     canonical_by_key: dict[str, str] = field(default_factory=dict)
-    _pattern: re.Pattern[str] | None = None
+    _patterns: dict[bool, tuple[re.Pattern[str], dict[str, str]]] = field(default_factory=dict)
 
     def add(self, canonical: str, aliases: Iterable[str] = ()) -> None:
         for name in (canonical, *aliases):
             key = _key(name)
             if key and key not in _GENERIC:
                 self.canonical_by_key.setdefault(key, canonical)
-        self._pattern = None
+        self._patterns.clear()
 
     def canonical(self, name: str) -> str | None:
         return self.canonical_by_key.get(_key(name))
@@ -73,21 +81,62 @@ class OrganisationIndex:
             if _key(name) not in _GENERIC and self.canonical(name) is None:
                 self.add(name)
 
-    def find(self, text: str) -> tuple[str, ...]:
-        """Canonical names mentioned in ``text``, in order of first mention, each once."""
+    def find(self, text: str, short: bool = False) -> tuple[str, ...]:
+        """Canonical names mentioned in ``text``, in order of first mention, each once.
+
+        ``short`` also accepts short forms ("Leeds", "Buckinghamshire"): right for a question, where a place
+        name means its trust, but not for tagging a report, where "in Leeds" may mean the city.
+        """
+        pattern, lookup = self._compiled(short)
         found: list[str] = []
-        for match in self._compiled().finditer(_key(text)):
-            canonical = self.canonical_by_key[match.group(0)]
+        for match in pattern.finditer(_key(text)):
+            canonical = lookup[match.group(0)]
             if canonical not in found:
                 found.append(canonical)
         return tuple(found)
 
-    def _compiled(self) -> re.Pattern[str]:
-        if self._pattern is None:
-            keys = sorted(self.canonical_by_key, key=len, reverse=True)
+    def short_forms(self) -> dict[str, str]:
+        """Keys of the short forms (see :func:`short_forms`) that name exactly one organisation.
+
+        A short form that another organisation's name also starts with ("Birmingham", "Gloucestershire") or
+        that two names shorten to is ambiguous and left out; a gazetteer alias always wins.
+        """
+        canonicals = set(self.canonical_by_key.values())
+        claims: dict[str, set[str]] = {}
+        for canonical in canonicals:
+            for form in short_forms(canonical):
+                claims.setdefault(_key(form), set()).add(canonical)
+        full_keys = {_key(canonical): canonical for canonical in canonicals}
+        return {
+            key: next(iter(owners))
+            for key, owners in claims.items()
+            if len(owners) == 1
+            and len(key) >= _MIN_SHORT_FORM
+            and key not in self.canonical_by_key
+            and key not in _GENERIC
+            and not any(full.startswith(key + " ") and owner not in owners for full, owner in full_keys.items())
+        }
+
+    def _compiled(self, short: bool) -> tuple[re.Pattern[str], dict[str, str]]:
+        if short not in self._patterns:
+            lookup = {**self.short_forms(), **self.canonical_by_key} if short else self.canonical_by_key
+            keys = sorted(lookup, key=len, reverse=True)
             alternatives = "|".join(re.escape(key) for key in keys) or r"(?!x)x"
-            self._pattern = re.compile(rf"(?<![a-z0-9+])(?:{alternatives})(?![a-z0-9+])")
-        return self._pattern
+            self._patterns[short] = (re.compile(rf"(?<![a-z0-9+])(?:{alternatives})(?![a-z0-9+])"), lookup)
+        return self._patterns[short]
+
+
+def short_forms(name: str) -> list[str]:
+    """The name without its legal form, then without each institutional word at its end, longest first."""
+    forms: list[str] = []
+    current = _LEGAL_FORM.sub("", name.strip())
+    while current != name and current:
+        forms.append(current)
+        words = current.split()
+        if len(words) < 2 or words[-1].lower() not in _TAIL_WORDS:
+            break
+        current = " ".join(words[:-1])
+    return forms
 
 
 @cache

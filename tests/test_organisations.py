@@ -38,3 +38,32 @@ def test_generic_words_are_not_organisations() -> None:
 
 def test_no_partial_word_matches() -> None:
     assert build_organisation_index().find("The MSEx score improved") == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "canonical"),
+    [
+        ("What has Leeds done on innovation?", "Leeds Teaching Hospitals NHS Trust"),
+        ("How does Buckinghamshire decide what to take forward?", "Buckinghamshire Healthcare NHS Trust"),
+        ("what did bucks do", "Buckinghamshire Healthcare NHS Trust"),
+        ("Anything from North West Ambulance?", "North West Ambulance Service NHS Trust"),
+        ("Kings College process map", "King's College Hospital NHS Foundation Trust"),
+    ],
+)
+def test_questions_may_use_short_forms(question: str, canonical: str) -> None:
+    assert build_organisation_index().find(question, short=True) == (canonical,)
+
+
+def test_short_forms_are_for_questions_not_for_tagging_reports() -> None:
+    assert build_organisation_index().find("The event was held in Leeds.") == ()
+
+
+def test_an_ambiguous_or_too_generic_short_form_names_nobody() -> None:
+    index = build_organisation_index()
+    # Two trusts and a partnership start with "Birmingham"; a county council shares "Gloucestershire".
+    assert index.find("What is Birmingham doing?", short=True) == ()
+    assert index.find("Is Gloucestershire involved?", short=True) == ()
+    # "North West" alone is a region, not the ambulance trust.
+    assert index.find("Which trusts in the North West?", short=True) == ()
+    learned = build_organisation_index(["Riverside University NHS Trust and Riverside Community NHS Trust met."])
+    assert learned.find("What did Riverside do?", short=True) == ()
