@@ -101,20 +101,22 @@ class OrganisationIndex:
         A short form that another organisation's name also starts with ("Birmingham", "Gloucestershire") or
         that two names shorten to is ambiguous and left out; a gazetteer alias always wins.
         """
-        canonicals = set(self.canonical_by_key.values())
         claims: dict[str, set[str]] = {}
-        for canonical in canonicals:
+        starts: dict[str, set[str]] = {}  # every leading run of words of every name -> whose name starts so
+        for canonical in set(self.canonical_by_key.values()):
             for form in short_forms(canonical):
                 claims.setdefault(_key(form), set()).add(canonical)
-        full_keys = {_key(canonical): canonical for canonical in canonicals}
+            words = _key(canonical).split()
+            for end in range(1, len(words)):
+                starts.setdefault(" ".join(words[:end]), set()).add(canonical)
         return {
             key: next(iter(owners))
             for key, owners in claims.items()
             if len(owners) == 1
+            and starts.get(key, owners) <= owners
             and len(key) >= _MIN_SHORT_FORM
             and key not in self.canonical_by_key
             and key not in _GENERIC
-            and not any(full.startswith(key + " ") and owner not in owners for full, owner in full_keys.items())
         }
 
     def _compiled(self, short: bool) -> tuple[re.Pattern[str], dict[str, str]]:
