@@ -199,6 +199,18 @@ def drop_invented_figures(text: str, sources: Sequence[Source], question: str) -
     )
 
 
+def drop_hedged_refusal(text: str) -> str:
+    """Remove the refusal sentence from an answer that also makes cited claims.
+
+    The small model sometimes answers from the sources and then adds "The reports I have do not cover this."
+    as a hedge. Shown together they contradict each other, and the answer reads as a refusal of something
+    it has just answered; its claims are still checked against their sources like any others.
+    """
+    if not is_refusal(text) or not any(CITATION.search(sentence) for sentence in _SENTENCE.split(text)):
+        return text
+    return _rewrite_prose(text, lambda sentence: None if is_refusal(sentence) else sentence)[0]
+
+
 def drop_repeated_sentences(text: str) -> str:
     """The small model sometimes writes the same sentence twice; say it once."""
     seen: set[str] = set()

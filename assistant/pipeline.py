@@ -20,6 +20,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from assistant.citations import (
     check_citations,
+    drop_hedged_refusal,
     drop_invented_figures,
     drop_question_echoes,
     drop_repeated_sentences,
@@ -213,7 +214,7 @@ class Assistant:
         lead = "".join(pieces).strip()
         if evidence and self._overrules_refusal(lead, best_sentence):
             yield AnswerToken(f"\n\n{RELEVANT_PASSAGES}\n{render_evidence(evidence)}")
-        elif evidence and not is_refusal(lead):
+        elif evidence and not is_refusal(drop_hedged_refusal(lead)):
             yield AnswerToken("\n\n" + render_evidence(evidence))
         answer = self._finish(question, lead, evidence, sources, started, sources_s, first_token_s, plan, best_sentence)
         yield AnswerDone(answer)
@@ -304,7 +305,7 @@ class Assistant:
         lead, figures_dropped = drop_invented_figures(lead, sources, question)
         if figures_dropped and not lead.startswith(opening):
             lead = ""  # the direct answer rested on an invented figure; what follows it cannot be trusted either
-        lead = drop_repeated_sentences(lead)
+        lead = drop_hedged_refusal(drop_repeated_sentences(lead))
         lead, echoes_dropped = drop_question_echoes(lead, question)
         if not lead and evidence and (links_dropped or figures_dropped):
             lead = RELEVANT_PASSAGES if best_sentence >= UNSUPPORTED_LEAD_FLOOR else CLOSEST_PASSAGES

@@ -205,3 +205,16 @@ def test_no_answer_over_weak_sources_shows_the_closest_passages_when_every_word_
     assert not answer.refused
     assert answer.text.startswith("The reports do not answer this directly")
     assert "funded by its charity CW+" in answer.text
+
+
+def test_an_answer_hedged_with_the_refusal_sentence_keeps_its_claims_without_the_hedge(
+    assistant: Assistant,
+) -> None:
+    _model(assistant).enqueue("The programme is funded by its charity CW+ [1]. The reports I have do not cover this.")
+    events = list(assistant.stream("How is the Chelsea and Westminster innovation programme funded?"))
+    answer = events[-1].answer  # type: ignore[attr-defined]
+    assert not answer.refused and REFUSAL_SENTENCE not in answer.text
+    assert answer.text.startswith("The programme is funded by its charity CW+ [1].")
+    assert any(line.startswith("- ") for line in answer.text.splitlines())
+    streamed = "".join(event.text for event in events if isinstance(event, AnswerToken))
+    assert "\n- " in streamed, "the quoted points are streamed too, not only added at the end"

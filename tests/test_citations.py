@@ -170,3 +170,13 @@ def test_sentences_that_only_restate_the_question_are_dropped() -> None:
     answer = "An innovation project manager is usually on band 7 [1]. The report says so [1]."
     kept, dropped = drop_question_echoes(answer, question)
     assert kept == "An innovation project manager is usually on band 7 [1]." and dropped == 1
+
+
+def test_a_refusal_hedging_cited_claims_is_dropped_but_a_plain_refusal_is_kept() -> None:
+    from assistant.citations import drop_hedged_refusal
+    from assistant.prompts import REFUSAL_SENTENCE
+
+    assert drop_hedged_refusal(f"CW+ funds it [1]. {REFUSAL_SENTENCE}") == "CW+ funds it [1]."
+    assert drop_hedged_refusal(REFUSAL_SENTENCE) == REFUSAL_SENTENCE
+    uncited = f"Teams are funded in many ways. {REFUSAL_SENTENCE}"
+    assert drop_hedged_refusal(uncited) == uncited, "without a cited claim the refusal is the answer"
