@@ -95,7 +95,7 @@ class OrganisationIndex:
                 found.append(canonical)
         return tuple(found)
 
-    def short_forms(self) -> dict[str, str]:
+    def _short_form_lookup(self) -> dict[str, str]:
         """Keys of the short forms (see :func:`short_forms`) that name exactly one organisation.
 
         A short form that another organisation's name also starts with ("Birmingham", "Gloucestershire") or
@@ -121,7 +121,7 @@ class OrganisationIndex:
 
     def _compiled(self, short: bool) -> tuple[re.Pattern[str], dict[str, str]]:
         if short not in self._patterns:
-            lookup = {**self.short_forms(), **self.canonical_by_key} if short else self.canonical_by_key
+            lookup = {**self._short_form_lookup(), **self.canonical_by_key} if short else self.canonical_by_key
             keys = sorted(lookup, key=len, reverse=True)
             alternatives = "|".join(re.escape(key) for key in keys) or r"(?!x)x"
             self._patterns[short] = (re.compile(rf"(?<![a-z0-9+])(?:{alternatives})(?![a-z0-9+])"), lookup)
