@@ -41,6 +41,27 @@ _ECHO_WORDS = frozenset(
     anything usually typically generally often there answer question does""".split()
 )
 
+_REFERENCE = r"(?:the\s+)?(?:sources?\s*|passages?\s*)?(?:\[\d{1,2}\](?:\s*(?:,|and|&)\s*)*)+"
+# "Source [1] (Case study: ... | p. 4) The fellowship ...": the model copying a source's header before its claim.
+_HEADER_ECHO = re.compile(r"^\s*(?P<ref>Source\s*\[\d{1,2}\])\s*(?:\([^)]*\)\s*:?|:)\s*(?P<rest>.+)$", re.S)
+# The same header alone on its line, the model copying the layout of the sources it was given.
+_HEADER_LINE = re.compile(r"^\s*Source\s*\[\d{1,2}\]\s*(?:\([^)]*\))?\s*:?\s*$")
+# "Source [3] states that X", "According to source [2], X", "[1] reported that X", "As shown in [2], X". Only a
+# verb followed by "that" introduces a claim: "[1] describes the fellowship" has none to keep.
+_LEADING_REFERENCE = re.compile(
+    rf"^\s*(?:(?:according to|as (?:stated|mentioned|shown|described|noted) in)\s+(?P<ref>{_REFERENCE})\s*,?"
+    rf"|(?P<ref2>{_REFERENCE})\s*(?:also\s+)?(?:states?|says?|mentions?|shows?|notes?|explains?|reports?|reported"
+    rf"|highlights?|indicates?|suggests?)\s+that\b)\s*(?P<rest>.+)$",
+    re.I | re.S,
+)
+# "This information is provided in sources [1], [2], and [3].", "This can be seen in the sources [3] and [2]."
+_META_ONLY = re.compile(
+    rf"^\s*(?:this|that|it|these|the (?:answer|information|evidence)(?: [\w ]{{0,60}}?)?)\s+(?:information\s+)?"
+    rf"(?:can be|is|are)\s+(?:seen|found|provided|given|stated|mentioned|shown|described)\s+in\s+{_REFERENCE}"
+    r"\s*[.!]?\s*$",
+    re.I,
+)
+
 SUPPORT_THRESHOLD = 0.55
 # Adding a citation the model did not write needs more than checking one it did: a sentence that merely
 # echoes the question's words reaches 0.55-0.65 against every source. On real answers, claims that restate a
@@ -165,7 +186,7 @@ def repair_citations(text: str, sources: Sequence[Source], embed: Embed) -> str:
     return _rewrite_prose(text, lambda sentence: replacement.get(sentence, sentence))[0]
 
 
-def _with_citation(sentence: str, number: int) -> str:
+def _with_citation(sentence: str, number: int | str) -> str:
     """ "It is funded by CW+." -> "It is funded by CW+ [1]." """
     stripped = sentence.rstrip()
     if stripped and stripped[-1] in ".!?":
@@ -209,6 +230,52 @@ def drop_hedged_refusal(text: str) -> str:
     if not is_refusal(text) or not any(CITATION.search(sentence) for sentence in _SENTENCE.split(text)):
         return text
     return _rewrite_prose(text, lambda sentence: None if is_refusal(sentence) else sentence)[0]
+
+
+def tidy_source_references(text: str) -> tuple[str, int]:
+    """Rewrite the model's talk about its sources into plain cited claims, and drop sentences that are only
+    such talk.
+
+    The small model sometimes copies a source's header ("Source [1] (Case study: ...) The fellowship ...") or
+    writes "Source [3] states that X" / "According to [2], X" / "[1] reported that X". The citation checks
+    strip every [n] from a sentence's body, which left "Source  states that X" on screen; a sentence such as
+    "This information is provided in sources [1] and [2]." says nothing and read as a cited claim. Now the
+    reference moves to the end of its claim ("X [3]") and the empty sentence goes (counted, like an echo).
+    """
+
+    def tidy_part(part: str) -> str | None:
+        if _META_ONLY.match(part):
+            return None
+        match = _LEADING_REFERENCE.match(part)
+        if match is None or not match.group("rest").strip():
+            return part
+        return _cited_claim(match.group("rest"), match.group("ref") or match.group("ref2"))
+
+    def tidy(sentence: str) -> str | None:
+        # "... team. [1] reported that ..." is one unit to the sentence splitter, which only breaks before a
+        # capital; split it here so the reference is seen at the start of its own claim.
+        parts = [tidy_part(part) for part in re.split(r"(?<=[.!?])\s+(?=\[\d)", sentence)]
+        kept = [part for part in parts if part]
+        return " ".join(kept) if kept else None
+
+    def without_header(line: str) -> str:
+        # The header holds "p. 12", which the sentence splitter would cut, so it is taken off the whole line.
+        match = _HEADER_ECHO.match(line)
+        if _BULLET.match(line) or match is None or not match.group("rest").strip():
+            return line
+        first, *others = _SENTENCE.split(match.group("rest").strip(), maxsplit=1)
+        return " ".join([_cited_claim(first, match.group("ref")), *others])
+
+    lines = [without_header(line) for line in text.split("\n") if not _HEADER_LINE.match(line)]
+    return _rewrite_prose("\n".join(lines), tidy)
+
+
+def _cited_claim(claim: str, reference: str) -> str:
+    """ "the fund is ...", "[1] and [3]" -> "The fund is ... [1, 3]" (a claim already cited keeps its own)."""
+    numbers = ", ".join(str(n) for group in CITATION.findall(reference) for n in parse_numbers(group))
+    claim = claim.strip()
+    claim = claim[:1].upper() + claim[1:]
+    return claim if CITATION.search(claim) or not numbers else _with_citation(claim, numbers)
 
 
 def drop_repeated_sentences(text: str) -> str:

@@ -29,6 +29,7 @@ from assistant.citations import (
     remove_dangling,
     repair_citations,
     split_answer_sentences,
+    tidy_source_references,
 )
 from assistant.config import Settings
 from assistant.context import build_context, render_sources
@@ -300,6 +301,7 @@ class Assistant:
         plan: QueryPlan,
         best_sentence: float,
     ) -> Answer:
+        lead, references_dropped = tidy_source_references(lead)
         lead, links_dropped = drop_unsourced_links(lead, sources)
         opening = next(iter(split_answer_sentences(lead)), "")
         lead, figures_dropped = drop_invented_figures(lead, sources, question)
@@ -307,6 +309,7 @@ class Assistant:
             lead = ""  # the direct answer rested on an invented figure; what follows it cannot be trusted either
         lead = drop_hedged_refusal(drop_repeated_sentences(lead))
         lead, echoes_dropped = drop_question_echoes(lead, question)
+        echoes_dropped += references_dropped
         if not lead and evidence and (links_dropped or figures_dropped):
             lead = RELEVANT_PASSAGES if best_sentence >= UNSUPPORTED_LEAD_FLOOR else CLOSEST_PASSAGES
         elif not lead and evidence and echoes_dropped and best_sentence >= UNSUPPORTED_LEAD_FLOOR:

@@ -218,3 +218,20 @@ def test_an_answer_hedged_with_the_refusal_sentence_keeps_its_claims_without_the
     assert any(line.startswith("- ") for line in answer.text.splitlines())
     streamed = "".join(event.text for event in events if isinstance(event, AnswerToken))
     assert "\n- " in streamed, "the quoted points are streamed too, not only added at the end"
+
+
+def test_the_model_talking_about_its_sources_reads_as_a_plain_cited_answer(assistant: Assistant) -> None:
+    _model(assistant).enqueue(
+        "Source [1] states that the programme is funded by its charity CW+. This can be seen in sources [1] and [2]."
+    )
+    answer = assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
+    assert answer.text.startswith("The programme is funded by its charity CW+ [1].\n")
+    assert "Source" not in answer.text.split("\n")[0] and "seen in" not in answer.text
+    assert answer.citations[0].numbers == (1,) and answer.citations[0].supported
+
+
+def test_an_opening_that_only_points_at_the_sources_is_not_shown_as_an_answer(assistant: Assistant) -> None:
+    _model(assistant).enqueue("The answer is found in sources [1] and [2].")
+    answer = assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
+    assert "found in sources" not in answer.text
+    assert "funded by its charity CW+" in answer.text and not answer.refused

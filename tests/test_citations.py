@@ -12,6 +12,7 @@ from assistant.citations import (
     remove_dangling,
     repair_citations,
     split_answer_sentences,
+    tidy_source_references,
 )
 from assistant.records import Source
 from tests.conftest import FakeEmbedder, make_chunk
@@ -160,6 +161,32 @@ def test_sentences_with_figures_from_nowhere_are_cut() -> None:
 def test_repeated_sentences_are_said_once() -> None:
     text = "CW+ funds the programme [1]. The survey had 130 responses [2]. CW+ funds the programme [1]."
     assert drop_repeated_sentences(text) == "CW+ funds the programme [1]. The survey had 130 responses [2]."
+
+
+def test_talk_about_the_sources_becomes_a_cited_claim_or_goes() -> None:
+    header = "Source [1] (Case study: Chelsea and Westminster | p. 4) The charity CW+ funds the programme."
+    assert tidy_source_references(header) == ("The charity CW+ funds the programme [1].", 0)
+    alone = "Source [1] (Case study: Chelsea and Westminster)\nThe charity CW+ funds the programme [1]."
+    assert tidy_source_references(alone) == ("The charity CW+ funds the programme [1].", 0)
+    said = "It was run by the Wessex team [2]. [1] reported that 94 attendees came to the event."
+    assert tidy_source_references(said) == ("It was run by the Wessex team [2]. 94 attendees came to the event [1].", 0)
+    assert tidy_source_references("According to source [2], the survey had 130 responses.")[0] == (
+        "The survey had 130 responses [2]."
+    )
+    assert tidy_source_references("Sources [1] and [3] state that CW+ funds it.")[0] == "CW+ funds it [1, 3]."
+    meta = "CW+ funds the programme [1]. This information is provided in sources [1], [2], and [3]."
+    assert tidy_source_references(meta) == ("CW+ funds the programme [1].", 1)
+    assert tidy_source_references("This can be seen in the sources [3] and [2].") == ("", 1)
+
+
+def test_references_that_carry_no_claim_of_their_own_are_left_alone() -> None:
+    for text in (
+        "Source [2] describes the fellowship.",
+        "The sources agree that funding matters [1].",
+        "CW+ funds the programme [1]. The survey had 130 responses [2].",
+        "- Source [1] states that a quoted point stays as it is. [1]",
+    ):
+        assert tidy_source_references(text) == (text, 0)
 
 
 def test_sentences_that_only_restate_the_question_are_dropped() -> None:
