@@ -108,7 +108,8 @@ def plan_query(
     follow_up = bool(previous) and _is_follow_up(cleaned)
     searchable = cleaned or question.strip()
     search_text = f"{previous} {searchable}".strip() if follow_up else searchable
-    named = organisations.find(cleaned, short=True)
+    # "And what about ambulance trusts?" names its organisations by kind: they replace the conversation's.
+    named = tuple(dict.fromkeys(organisations.find(cleaned, short=True) + organisations.of_kind(cleaned)))
     if follow_up and not named:
         named = organisations.find(previous, short=True) or _organisations_in_last_answer(history, organisations)
     wants_examples = bool(_EXAMPLES.search(cleaned)) or (follow_up and bool(_EXAMPLES.search(previous)))

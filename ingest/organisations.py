@@ -43,6 +43,16 @@ _GENERIC = {
     "acute trust",
 }
 
+# Kinds of organisation a question may name instead of one organisation ("what have ambulance trusts done?"):
+# the phrase in the question, and the word the organisations' own names carry. Only kinds a name states; "ICB
+# people" in a survey of representatives is a role, not Norfolk and Waveney ICB, so bare abbreviations are out.
+_KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (re.compile(r"\bambulance (?:trusts?|services?)\b", re.I), re.compile(r"\bAmbulance\b")),
+    (re.compile(r"\bmental health (?:trusts?|providers?|services?)\b", re.I), re.compile(r"\bMental Health\b")),
+    (re.compile(r"\bcommunity (?:trusts?|providers?)\b", re.I), re.compile(r"\bCommunity\b")),
+    (re.compile(r"\bchildren[’']?s (?:trusts?|hospitals?)\b", re.I), re.compile(r"\bChildren")),
+)
+
 
 def _key(name: str) -> str:
     """Case-, apostrophe- and ampersand-insensitive key, so "Guy’s & St Thomas’" equals "guys and st thomas"."""
@@ -94,6 +104,15 @@ class OrganisationIndex:
             if canonical not in found:
                 found.append(canonical)
         return tuple(found)
+
+    def of_kind(self, text: str) -> tuple[str, ...]:
+        """Organisations of the kind ``text`` asks about ("ambulance trusts" -> every known name with
+        "Ambulance" in it), sorted; empty when it names no kind."""
+        wanted = [in_name for in_question, in_name in _KINDS if in_question.search(text)]
+        if not wanted:
+            return ()
+        names = set(self.canonical_by_key.values())
+        return tuple(sorted(name for name in names if any(pattern.search(name) for pattern in wanted)))
 
     def _short_form_lookup(self) -> dict[str, str]:
         """Keys of the short forms (see :func:`short_forms`) that name exactly one organisation.

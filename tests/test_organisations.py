@@ -67,3 +67,14 @@ def test_an_ambiguous_or_too_generic_short_form_names_nobody() -> None:
     assert index.find("Which trusts in the North West?", short=True) == ()
     learned = build_organisation_index(["Riverside University NHS Trust and Riverside Community NHS Trust met."])
     assert learned.find("What did Riverside do?", short=True) == ()
+
+
+def test_a_kind_of_organisation_names_every_organisation_of_that_kind() -> None:
+    index = build_organisation_index()
+    assert index.of_kind("what have ambulance trusts done?") == (
+        "East of England Ambulance Service NHS Trust",
+        "North West Ambulance Service NHS Trust",
+    )
+    assert "Alder Hey Children's NHS Foundation Trust" in index.of_kind("any children's hospitals doing this?")
+    assert index.of_kind("what did the ambulance crews say?") == ()  # a kind of organisation, not of staff
+    assert index.of_kind("what did HIN and ICB people say?") == ()

@@ -20,6 +20,19 @@ def test_follow_up_carries_the_previous_question() -> None:
     assert plan.organisations == ("Mid and South Essex NHS Foundation Trust",)
 
 
+def test_a_follow_up_naming_a_kind_of_trust_looks_for_those_trusts_not_the_last_answers() -> None:
+    history = [
+        Turn("user", "Which trusts run innovation fellowships?"),
+        Turn("assistant", "Mid and South Essex NHS Foundation Trust [1]."),
+    ]
+    plan = plan_query("and what about ambulance trusts?", history, INDEX)
+    assert plan.is_follow_up and "fellowships" in plan.search_text
+    assert plan.organisations == (
+        "East of England Ambulance Service NHS Trust",
+        "North West Ambulance Service NHS Trust",
+    )
+
+
 def test_standalone_question_is_not_a_follow_up() -> None:
     history = [Turn("user", "Which trusts run innovation fellowships?")]
     plan = plan_query("What governance arrangements support innovation boards?", history, INDEX)

@@ -17,6 +17,7 @@ from assistant import cli
 from assistant.config import BUNDLED_CORPUS, Settings, load_settings
 from assistant.pipeline import Assistant
 from assistant.prompts import REFUSAL_SENTENCE
+from assistant.records import Turn
 from ingest.pipeline import ingest_paths
 
 pytestmark = pytest.mark.slow
@@ -82,6 +83,16 @@ def test_which_trusts_question_returns_several_organisations(assistant: Assistan
 def test_staff_wording_finds_the_funding_passage(assistant: Assistant) -> None:
     retrieved = assistant.retrieve("Which hospital gets its innovation money from a charity?")
     assert any("CW+" in item.chunk.organisations for item in retrieved[:3])
+
+
+def test_a_follow_up_about_a_kind_of_trust_finds_those_trusts(assistant: Assistant) -> None:
+    history = [
+        Turn("user", "Which trusts run innovation fellowships?"),
+        Turn("assistant", "Mid and South Essex NHS Foundation Trust runs an innovation fellowship [1]."),
+    ]
+    retrieved = assistant.retrieve("and what about ambulance trusts?", history)
+    found = {name for item in retrieved for name in item.chunk.organisations}
+    assert {"East of England Ambulance Service NHS Trust", "North West Ambulance Service NHS Trust"} <= found
 
 
 def test_staff_words_are_widened_to_the_reports_own_words(assistant: Assistant) -> None:
