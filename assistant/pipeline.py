@@ -316,7 +316,9 @@ class Assistant:
             lead = RELEVANT_PASSAGES  # an opening that only restated the question; an empty one is refused below
         refused = _is_bare_refusal(lead)
         if not refused:
-            lead = repair_citations(lead, sources, self.embedder.embed_documents)
+            # Again after repair: a claim the model left uncited may only now carry the [n] that shows the
+            # refusal beside it to be a hedge.
+            lead = drop_hedged_refusal(repair_citations(lead, sources, self.embedder.embed_documents))
         reason = "the model found the sources do not answer it" if refused else None
         if refused and evidence and self._overrules_refusal(lead, best_sentence):
             refused, reason, lead = False, None, RELEVANT_PASSAGES

@@ -235,3 +235,16 @@ def test_an_opening_that_only_points_at_the_sources_is_not_shown_as_an_answer(as
     answer = assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
     assert "found in sources" not in answer.text
     assert "funded by its charity CW+" in answer.text and not answer.refused
+
+
+def test_a_hedge_after_a_claim_the_model_forgot_to_cite_is_dropped_once_the_claim_is_cited(
+    assistant: Assistant,
+) -> None:
+    _model(assistant).enqueue(
+        "In Chelsea and Westminster Hospital NHS Foundation Trust the innovation programme is funded by its charity"
+        " CW+. The reports I have do not cover this."
+    )
+    answer = assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
+    assert not answer.refused and REFUSAL_SENTENCE not in answer.text
+    assert answer.text.startswith("In Chelsea and Westminster Hospital NHS Foundation Trust the innovation")
+    assert answer.citations[0].numbers == (1,) and answer.citations[0].supported
