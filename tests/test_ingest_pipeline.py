@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from assistant.config import Settings
+from assistant.query import fts_expression
 from assistant.records import Filters
 from ingest.pipeline import IngestBusy, _exclusive, ingest_paths
 from ingest.store import ChunkStore
@@ -291,8 +292,6 @@ def test_word_vectors_of_another_model_are_skipped_not_fatal(settings: Settings)
 def test_a_hyphenated_neighbour_is_a_valid_lexical_query(
     tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder
 ) -> None:
-    from assistant.query import fts_expression
-
     _ingest([tiny_corpus], settings, fake_embedder)
     store = ChunkStore(settings)
     found = store.lexical_search(fts_expression(["zzz"], related=("cultural-shift",)), 5)
