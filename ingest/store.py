@@ -27,6 +27,7 @@ import numpy as np
 
 from assistant.config import Settings
 from assistant.records import Chunk, ChunkKind, Filters, LoadedDocument
+from ingest.embedding import embedding_model_name
 
 # Bump when what is stored for a document changes (splitting, the vectors kept), so that the next ingest
 # rebuilds documents indexed by an older version instead of skipping them as unchanged.
@@ -75,6 +76,10 @@ CREATE TABLE IF NOT EXISTS vocabulary (
     term TEXT PRIMARY KEY,
     vector BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS index_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     chunk_id UNINDEXED, text, context, tokenize = 'porter unicode61 remove_diacritics 2'
 );
@@ -109,11 +114,28 @@ class ChunkStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
-        self._collection = _open_collection(settings, settings.collection)
-        self._sentences = _open_collection(settings, settings.collection + SENTENCES_SUFFIX)
+        # Vectors of different models never share a collection (nor could they: dimensions differ), and the
+        # format tag names the model, so switching models re-indexes every document instead of mixing vectors.
+        model = embedding_model_name(settings)
+        self._format_tag = f"/v{INDEX_FORMAT}/{model}"
+        collection = collection_name(settings.collection, model)
+        self._collection = _open_collection(settings, collection)
+        self._sentences = _open_collection(settings, collection + SENTENCES_SUFFIX)
+        self._forget_other_models_words(model)
 
     def close(self) -> None:
         self._db.close()
+
+    def _forget_other_models_words(self, model: str) -> None:
+        """Word vectors from another embedding model would expand queries with the wrong neighbours (silently
+        when both models have the same dimension), so they are dropped and the next ingest embeds the words
+        again with this model; an index without a record of its model is treated the same way."""
+        row = self._db.execute("SELECT value FROM index_meta WHERE key = 'vocabulary_model'").fetchone()
+        if row is not None and row[0] == model:
+            return
+        with self._transaction():
+            self._db.execute("DELETE FROM vocabulary")
+            self._db.execute("INSERT OR REPLACE INTO index_meta VALUES ('vocabulary_model', ?)", (model,))
 
     # ---- reading -------------------------------------------------------------------------------------
 
@@ -128,8 +150,13 @@ class ChunkStore:
         return [StoredDocument(*row) for row in rows]
 
     def stale_documents(self) -> list[StoredDocument]:
-        """Documents indexed by an older index format (see :data:`INDEX_FORMAT`)."""
-        return [doc for doc in self.documents() if not doc.content_hash.endswith(_format_tag())]
+        """Documents indexed by an older index format (see :data:`INDEX_FORMAT`) or another embedding model."""
+        return [doc for doc in self.documents() if not doc.content_hash.endswith(self._format_tag)]
+
+    def index_key(self, document: LoadedDocument) -> str:
+        """What ``documents.content_hash`` stores: the file's hash, the index format and the embedding model
+        it was indexed with, so an unchanged file indexed by an older version or another model is rebuilt."""
+        return document.content_hash + self._format_tag
 
     def document_hash(self, doc_id: str) -> str | None:
         """The stored version key of a document (see :func:`index_key`), None when it is not indexed."""
@@ -347,7 +374,7 @@ class ChunkStore:
                     document.info.year,
                     document.info.kind,
                     document.file_format,
-                    index_key(document),
+                    self.index_key(document),
                     sum(1 for page in document.pages if page.number is not None) or None,
                     time.time(),
                 ),
@@ -518,14 +545,10 @@ def _sql_filter(filters: Filters) -> tuple[str, list[str]]:
     return " AND ".join(parts), params
 
 
-def index_key(document: LoadedDocument) -> str:
-    """What ``documents.content_hash`` stores: the file's hash and the index format it was indexed with, so
-    an unchanged file indexed by an older version is still rebuilt."""
-    return document.content_hash + _format_tag()
-
-
-def _format_tag() -> str:
-    return f"/v{INDEX_FORMAT}"
+def collection_name(base: str, model: str) -> str:
+    """``nhs_reports-all-mpnet-base-v2``: Chroma allows letters, digits, ``._-``, starting and ending alphanumeric."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip("-._") or "model"
+    return f"{base}-{slug}"[:200]
 
 
 def _open_collection(settings: Settings, name: str) -> Any:

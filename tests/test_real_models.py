@@ -26,8 +26,8 @@ pytestmark = pytest.mark.slow
 # written by sessions that had not seen the golden questions: a drop there is a loss of generality.
 RETRIEVAL_GATES = [
     ("golden.jsonl", 0.90, 0.74),
-    ("heldout.jsonl", 0.79, 0.66),
-    ("refusal.jsonl", 0.76, 0.66),
+    ("heldout.jsonl", 0.91, 0.68),
+    ("refusal.jsonl", 0.83, 0.74),
 ]
 EVALS_DIR = Path(__file__).resolve().parents[1] / "evals"
 
