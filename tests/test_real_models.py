@@ -98,7 +98,9 @@ def test_a_follow_up_about_a_kind_of_trust_finds_those_trusts(assistant: Assista
 def test_staff_words_are_widened_to_the_reports_own_words(assistant: Assistant) -> None:
     assert "larger" in assistant.term_neighbours(["bigger"])
     assert "small" in assistant.term_neighbours(["tiny"])
-    assert assistant.term_neighbours(["innovation"]) == (), "a word the reports use throughout needs no widening"
+    assert "subdomain" in assistant.term_neighbours(["sub-domain"])
+    assert assistant.term_neighbours(["three"]) == (), "number words are never widened (three is next to four)"
+    assert assistant.term_neighbours(["funding"]) == ()
     plan = assistant.plan("Are the bigger teams better off?")
     assert '"larger"' in plan.lexical and "larger" not in plan.search_text
 
