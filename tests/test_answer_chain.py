@@ -248,3 +248,22 @@ def test_a_hedge_after_a_claim_the_model_forgot_to_cite_is_dropped_once_the_clai
     assert not answer.refused and REFUSAL_SENTENCE not in answer.text
     assert answer.text.startswith("In Chelsea and Westminster Hospital NHS Foundation Trust the innovation")
     assert answer.citations[0].numbers == (1,) and answer.citations[0].supported
+
+
+def test_retrieval_embeds_with_the_index_model_and_the_answer_stage_with_the_sentence_model(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    """The index's vectors and the answer stage's calibrated sentence scores come from different models; mixing
+    them up would search a 768-dimension index with a 384-dimension question (or score on the wrong scale)."""
+    ingest_paths([tiny_corpus], settings, embedder=fake_embedder)  # type: ignore[arg-type]
+    sentences = FakeEmbedder()
+    chat = ScriptedChatModel()
+    assistant = Assistant(settings, chat_model=chat, embedder=fake_embedder, sentence_embedder=sentences)  # type: ignore[arg-type]
+    chat.enqueue("The programme is funded by its charity CW+ [1].")
+    searches_before = fake_embedder.calls
+
+    answer = assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
+
+    assert answer.sources and answer.citations and answer.citations[0].supported
+    assert fake_embedder.calls > searches_before  # the question, for retrieval
+    assert sentences.calls >= 3  # the question, the sources' sentences and the cited claims
