@@ -194,7 +194,9 @@ class Assistant:
         retrieved = self.retriever.retrieve(plan, filters, self.settings.sources_in_context, query_vector)
         sources, scored = build_context(
             retrieved,
-            self.sentence_embedder.embed_query(plan.search_text),
+            query_vector
+            if self.sentence_embedder is self.embedder
+            else self.sentence_embedder.embed_query(plan.search_text),
             self.sentence_embedder.embed_documents,
             self.sentence_embedder.count_tokens,
             self.settings.max_source_tokens,

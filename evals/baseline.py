@@ -79,7 +79,8 @@ class NaiveBaseline:
         self._store = Chroma(
             collection_name=COLLECTION,
             embedding_function=HuggingFaceEmbeddings(
-                model_name=str(embedding_model_folder(settings)),
+                # The product's own model (never a download): the comparison is of pipelines, not embedders.
+                model_name=str(model_folder(settings)[0]),
                 model_kwargs={"device": "cpu"},
             ),
             persist_directory=self._folder.name,
@@ -214,12 +215,6 @@ def load_corpus_documents(paths: Sequence[Path]) -> list[Document]:
                     )
                 )
     return documents
-
-
-def embedding_model_folder(settings: Settings) -> Path:
-    """The product's own embedding model folder (never a download): the comparison is of the pipelines, so
-    the baseline embeds with the same model."""
-    return model_folder(settings)[0]
 
 
 def _chunk_from_document(document: Document) -> Chunk:
