@@ -10,8 +10,8 @@ reaches the model already attached to the right trust.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -86,38 +86,53 @@ def source_label(chunk: Chunk) -> str:
     return " | ".join(parts)
 
 
-def build_context(
-    retrieved: Sequence[RetrievedChunk],
-    query_vector: np.ndarray,
-    embed: Embed,
-    count_tokens: CountTokens,
-    budget: int,
-    query_text: str,
-) -> tuple[list[Source], list[ScoredSentence]]:
-    """Numbered, compressed sources in retrieval order, and every source sentence scored against the question.
+def score_sources(
+    retrieved: Sequence[RetrievedChunk], query_vector: np.ndarray, embed: Embed, query_text: str
+) -> list[ScoredSentence]:
+    """Every sentence of every source scored against the question, sources numbered in retrieval order.
 
     Sentence embeddings are computed in one batch for all sources.
     """
     split = [split_sentences(item.chunk.text) for item in retrieved]
     flat = [sentence for sentences in split for sentence in sentences]
     vectors = embed(flat) if flat else np.zeros((0, query_vector.shape[0]), dtype=np.float32)
-    terms = _terms(query_text)
+    scores = score_sentences(flat, vectors, query_vector, _terms(query_text)) if flat else np.zeros(0)
+    numbered = [
+        (number, position) for number, sentences in enumerate(split, start=1) for position in range(len(sentences))
+    ]
+    return [
+        ScoredSentence(number, position, sentence, float(score))
+        for (number, position), sentence, score in zip(numbered, flat, scores, strict=True)
+    ]
+
+
+def compress_sources(
+    retrieved: Sequence[RetrievedChunk], scored: Sequence[ScoredSentence], count_tokens: CountTokens, budget: int
+) -> list[Source]:
+    """Numbered sources in retrieval order, each cut to its best-scoring sentences within ``budget`` tokens."""
     sources: list[Source] = []
-    scored: list[ScoredSentence] = []
-    offset = 0
-    for number, (item, sentences) in enumerate(zip(retrieved, split, strict=True), start=1):
-        block = vectors[offset : offset + len(sentences)]
-        offset += len(sentences)
-        scores = score_sentences(sentences, block, query_vector, terms) if sentences else np.zeros(0)
+    for number, item in enumerate(retrieved, start=1):
+        own = sorted((s for s in scored if s.number == number), key=lambda s: s.position)
         passage = (
-            compress_passage(item.chunk, sentences, scores, budget, count_tokens) if sentences else item.chunk.text
+            compress_passage(item.chunk, [s.text for s in own], np.array([s.score for s in own]), budget, count_tokens)
+            if own
+            else item.chunk.text
         )
         sources.append(Source(number=number, chunk=item.chunk, passage=passage, similarity=item.dense_similarity))
-        scored.extend(
-            ScoredSentence(number, position, sentence, float(score))
-            for position, (sentence, score) in enumerate(zip(sentences, scores, strict=True))
-        )
-    return sources, scored
+    return sources
+
+
+def rescore(
+    scored: Sequence[ScoredSentence], vectors: Mapping[str, np.ndarray], query_vector: np.ndarray, query_text: str
+) -> list[ScoredSentence]:
+    """The same sentences scored with other vectors (the index model's), by the same formula; a sentence
+    without a vector is left out."""
+    kept = [sentence for sentence in scored if sentence.text in vectors]
+    if not kept:
+        return []
+    matrix = np.stack([vectors[sentence.text] for sentence in kept])
+    scores = score_sentences([sentence.text for sentence in kept], matrix, query_vector, _terms(query_text))
+    return [replace(sentence, score=float(score)) for sentence, score in zip(kept, scores, strict=True)]
 
 
 def render_sources(sources: Sequence[Source], template: Prompt) -> str:

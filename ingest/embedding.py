@@ -102,7 +102,8 @@ def load_embedder(settings: Settings) -> Embedder:
 
 def load_sentence_embedder() -> Embedder:
     """all-MiniLM-L6-v2, which the answer stage scores sentences with whatever model the index uses: its
-    thresholds (refusal, citation support, quoted points) are calibrated on MiniLM's similarity scale."""
+    thresholds (refusal, citation support) are calibrated on MiniLM's similarity scale, and it compresses
+    the sources the model reads."""
     return load_embedder(Settings(embedding_model="minilm", embedding_model_path=None))
 
 

@@ -23,7 +23,7 @@ from ingest.loaders import UnreadableDocument, discover_files, load_document, re
 from ingest.organisations import OrganisationIndex, build_organisation_index
 from ingest.sentences import indexed_sentences
 from ingest.split import split_document
-from ingest.store import ChunkStore
+from ingest.store import ChunkStore, SentenceUnits
 from ingest.vocabulary import refresh_vocabulary
 
 Progress = Callable[[int, int, str], None]
@@ -189,7 +189,7 @@ def _store_document(
     missing = store.missing_vectors([chunk.chunk_id for chunk in chunks])
     to_embed = [chunk for chunk in chunks if chunk.chunk_id in missing]
     vectors = {}
-    sentence_vectors = {}
+    sentences: dict[str, SentenceUnits] = {}
     if to_embed:
         matrix = embedder.embed_documents([chunk.embed_text for chunk in to_embed])
         vectors = {chunk.chunk_id: matrix[row] for row, chunk in enumerate(to_embed)}
@@ -197,9 +197,9 @@ def _store_document(
         sentence_matrix = embedder.embed_documents([unit for chunk_units in units for unit in chunk_units])
         start = 0
         for chunk, chunk_units in zip(to_embed, units, strict=True):
-            sentence_vectors[chunk.chunk_id] = sentence_matrix[start : start + len(chunk_units)]
+            sentences[chunk.chunk_id] = SentenceUnits(chunk_units, sentence_matrix[start : start + len(chunk_units)])
             start += len(chunk_units)
-    added, removed = store.replace_document(document, chunks, vectors, sentence_vectors)
+    added, removed = store.replace_document(document, chunks, vectors, sentences)
     return added, removed, len(to_embed)
 
 

@@ -18,6 +18,8 @@ LIST_GROUP_WORDS = 60
 _INTRO_MAX_WORDS = 12
 # Units shorter than this are headings or labels: embedded alone they match anything on their topic.
 MIN_INDEXED_WORDS = 4
+# Words a sentence cannot end on: a line ending on one of them runs on to the next.
+_OPEN_ENDINGS = frozenset("a an and as at by for from in into of on or that the these this to with".split())
 
 
 def split_sentences(text: str) -> list[str]:
@@ -37,10 +39,32 @@ def split_sentences(text: str) -> list[str]:
         if "\t" in block:
             units.extend((unit, False) for unit in _table_units(lines))
         elif sum(1 for line in lines if _LIST_ITEM.match(line)) >= max(1, len(lines) // 2):
-            units.extend((line, bool(_LIST_ITEM.match(line))) for line in lines)
+            units.extend((line, bool(_LIST_ITEM.match(line))) for line in _unwrap_items(lines))
         else:
             units.extend((part.strip(), False) for part in _SENTENCE_SPLIT.split(" ".join(lines)) if part.strip())
     return _join_lists(units)
+
+
+def _unwrap_items(lines: Sequence[str]) -> list[str]:
+    """A list item wrapped onto the next line rejoined ("- Of the 114 comments ... resulted in these being" +
+    "separated into 172 responses."). PDF text and OCR break a bullet's lines where the page did; quoted alone,
+    the first half is a fragment and the second has no subject. A line continues the item above it when that
+    item has no closing punctuation and the line starts in lower case or the item ends on a word that cannot
+    end a sentence ("... feedback from the" + "Health Innovation Network ...")."""
+    joined: list[str] = []
+    for line in lines:
+        previous = joined[-1] if joined else ""
+        if (
+            previous
+            and _LIST_ITEM.match(previous)
+            and not _LIST_ITEM.match(line)
+            and not previous.endswith((".", "!", "?", ":", ";"))
+            and (line[:1].islower() or line[:1] == "(" or previous.split()[-1].lower() in _OPEN_ENDINGS)
+        ):
+            joined[-1] = f"{previous} {line}"
+        else:
+            joined.append(line)
+    return joined
 
 
 def _table_units(rows: Sequence[str]) -> list[str]:

@@ -1,9 +1,10 @@
 """The index: a SQLite catalog (chunks, documents, FTS5 lexical index) beside a Chroma collection of vectors.
 
 The catalog is the source of truth and is changed in one transaction per document, so an interrupted ingest
-leaves either the old or the new version of a file, never half of each. Chroma holds only vectors: one per
+leaves either the old or the new version of a file, never half of each. Chroma holds the vectors: one per
 chunk, keyed by chunk id, and in a second collection one per sentence of the chunk (see
-:mod:`ingest.sentences`), keyed ``<chunk id>#<n>``. Vectors are written before the catalog commits (sentences
+:mod:`ingest.sentences`), keyed ``<chunk id>#<n>`` and stored with the sentence's text so the answer stage
+can reuse it. Vectors are written before the catalog commits (sentences
 first, so a chunk vector means its sentences are there too) and stale ones removed after, and any vector
 whose chunk the catalog does not know is ignored at query time and swept on the next ingest. Chunk ids hash
 their text, so an unchanged passage keeps its id and is never embedded twice.
@@ -31,7 +32,7 @@ from ingest.embedding import embedding_model_name
 
 # Bump when what is stored for a document changes (splitting, the vectors kept), so that the next ingest
 # rebuilds documents indexed by an older version instead of skipping them as unchanged.
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 SENTENCES_SUFFIX = "_sentences"
 
 SCHEMA = """
@@ -84,6 +85,14 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     chunk_id UNINDEXED, text, context, tokenize = 'porter unicode61 remove_diacritics 2'
 );
 """
+
+
+@dataclass(frozen=True)
+class SentenceUnits:
+    """A chunk's sentence units and one vector per unit (rows in the same order)."""
+
+    texts: Sequence[str]
+    vectors: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -284,6 +293,27 @@ class ChunkStore:
         known = self._known_ids(best)
         return {chunk_id: score for chunk_id, score in best.items() if chunk_id in known}
 
+    def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these chunks' sentence units, keyed by the unit's text.
+
+        The answer stage ranks a source's sentences to choose the points it quotes; the index's embedder
+        (all-mpnet-base-v2) ranks them better than the small sentence model, and its vectors are already
+        here, so reading them costs milliseconds where embedding 40-odd sentences again would cost seconds.
+        Keyed by text, not position, so a unit the caller splits differently is simply absent. An index
+        written before unit texts were stored returns nothing.
+        """
+        found: dict[str, np.ndarray] = {}
+        for batch in _batches(list(chunk_ids), 100):
+            result = self._sentences.get(where={"chunk_id": {"$in": batch}}, include=["embeddings", "documents"])
+            texts = result.get("documents") or []
+            vectors = result.get("embeddings")
+            if vectors is None:
+                continue
+            for text, vector in zip(texts, vectors, strict=False):
+                if text:
+                    found[text] = np.asarray(vector, dtype=np.float32)
+        return found
+
     def lexical_search(self, match: str, k: int, filters: Filters = Filters()) -> list[tuple[str, float]]:
         """Chunk ids ranked by FTS5 BM25 for an FTS5 MATCH expression; higher score is better."""
         if not match.strip():
@@ -330,30 +360,33 @@ class ChunkStore:
         document: LoadedDocument,
         chunks: Sequence[Chunk],
         vectors: dict[str, np.ndarray],
-        sentence_vectors: dict[str, np.ndarray],
+        sentences: dict[str, SentenceUnits],
     ) -> tuple[int, int]:
         """Make the index hold exactly ``chunks`` for this document. Returns (added, removed) chunk counts.
 
-        ``vectors`` must cover every chunk id reported by :meth:`missing_vectors`; ``sentence_vectors`` holds,
-        for those chunks, one row per sentence unit (:func:`ingest.sentences.indexed_sentences`).
+        ``vectors`` must cover every chunk id reported by :meth:`missing_vectors`; ``sentences`` holds, for
+        those chunks, their sentence units (:func:`ingest.sentences.indexed_sentences`) and one vector each.
         """
         old_ids = {row[0] for row in self._db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (document.doc_id,))}
         new_ids = [chunk.chunk_id for chunk in chunks]
         to_embed = [chunk for chunk in chunks if chunk.chunk_id in vectors]
         sentence_ids: list[str] = []
         sentence_rows: list[list[float]] = []
+        sentence_texts: list[str] = []
         sentence_metadata: list[dict[str, str | int | bool]] = []
         for chunk in to_embed:
-            rows = sentence_vectors.get(chunk.chunk_id, np.zeros((0, 0)))
-            sentence_ids.extend(f"{chunk.chunk_id}#{n}" for n in range(len(rows)))
-            sentence_rows.extend(row.tolist() for row in rows)
-            sentence_metadata.extend([{**_chroma_metadata(chunk), "chunk_id": chunk.chunk_id}] * len(rows))
+            units = sentences.get(chunk.chunk_id, SentenceUnits((), np.zeros((0, 0))))
+            sentence_ids.extend(f"{chunk.chunk_id}#{n}" for n in range(len(units.texts)))
+            sentence_rows.extend(row.tolist() for row in units.vectors)
+            sentence_texts.extend(units.texts)
+            sentence_metadata.extend([{**_chroma_metadata(chunk), "chunk_id": chunk.chunk_id}] * len(units.texts))
         for batch in _batches([chunk.chunk_id for chunk in to_embed], 500):
             self._sentences.delete(where={"chunk_id": {"$in": batch}})
         for start in range(0, len(sentence_ids), 1000):
             self._sentences.upsert(
                 ids=sentence_ids[start : start + 1000],
                 embeddings=sentence_rows[start : start + 1000],  # type: ignore[arg-type]
+                documents=sentence_texts[start : start + 1000],
                 metadatas=sentence_metadata[start : start + 1000],  # type: ignore[arg-type]
             )
         if to_embed:

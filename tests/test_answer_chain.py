@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from assistant.config import PROMPTS_DIR, Settings
+from assistant.context import ScoredSentence, _terms
 from assistant.llm import ScriptedChatModel
 from assistant.pipeline import INJECTION_ONLY, Assistant
 from assistant.prompts import REFUSAL_SENTENCE
@@ -267,3 +272,79 @@ def test_retrieval_embeds_with_the_index_model_and_the_answer_stage_with_the_sen
     assert answer.sources and answer.citations and answer.citations[0].supported
     assert fake_embedder.calls > searches_before  # the question, for retrieval
     assert sentences.calls >= 3  # the question, the sources' sentences and the cited claims
+
+
+def test_points_are_chosen_by_the_index_models_stored_vectors_and_passages_by_the_sentence_model(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sentence model compresses the sources and keeps the calibrated thresholds; which sentences are quoted
+    is a ranking, made with the index model's vectors read back from the store."""
+    import assistant.pipeline as pipeline_module
+    from assistant.context import compress_passage, score_sentences
+    from assistant.evidence import MIN_WORDS
+    from ingest.sentences import split_sentences
+
+    ingest_paths([tiny_corpus], settings, embedder=fake_embedder)  # type: ignore[arg-type]
+    sentences = ShiftedEmbedder()
+    chat = ScriptedChatModel()
+    assistant = Assistant(settings, chat_model=chat, embedder=fake_embedder, sentence_embedder=sentences)  # type: ignore[arg-type]
+    seen: list[list[ScoredSentence]] = []
+    select = pipeline_module.select_evidence
+
+    def recording_select(scored: list[ScoredSentence], *args: object, **kwargs: object) -> object:
+        seen.append(list(scored))
+        return select(scored, *args, **kwargs)  # type: ignore[arg-type]
+
+    embedded: list[str] = []
+    embed = fake_embedder.embed_documents
+
+    def recording_embed(texts: Sequence[str]) -> np.ndarray:
+        embedded.extend(texts)
+        return embed(texts)
+
+    monkeypatch.setattr(pipeline_module, "select_evidence", recording_select)
+    monkeypatch.setattr(fake_embedder, "embed_documents", recording_embed)
+    chat.enqueue("The programme is funded by its charity CW+ [1].")
+    question = "How is the Chelsea and Westminster innovation programme funded?"
+
+    answer = assistant.ask(question)
+
+    assert answer.sources and seen and seen[0]
+    plan = assistant.plan(question)
+    ranked = seen[0]
+    texts = [sentence.text for sentence in ranked]
+    expected = score_sentences(
+        texts, embed(texts), fake_embedder.embed_query(plan.search_text), _terms(plan.search_text)
+    )
+    assert np.allclose([sentence.score for sentence in ranked], expected, atol=1e-5)
+    by_sentence_model = score_sentences(
+        texts, sentences.embed_documents(texts), sentences.embed_query(plan.search_text), _terms(plan.search_text)
+    )
+    assert not np.allclose(expected, by_sentence_model, atol=1e-3)  # the two models really rank differently
+    assert all(len(text.split()) >= MIN_WORDS for text in texts)  # only sentences that could be quoted
+    query = sentences.embed_query(plan.search_text)
+    for source in answer.sources:
+        own = split_sentences(source.chunk.text)
+        scores = score_sentences(own, sentences.embed_documents(own), query, _terms(plan.search_text))
+        assert source.passage == compress_passage(
+            source.chunk, own, scores, settings.max_source_tokens, sentences.count_tokens
+        )
+    # The sources' sentences come from the store: none that ingest stored is embedded again.
+    stored = assistant.store.sentence_vectors([source.chunk.chunk_id for source in answer.sources])
+    assert stored and not stored.keys() & set(embedded)
+
+
+class ShiftedEmbedder(FakeEmbedder):
+    """A second model: words hash on shorter stems into fewer buckets, so its similarities differ."""
+
+    name = "fake-shifted-embedder"
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        matrix = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z0-9]+", text.lower()):
+                matrix[row, int(hashlib.md5(word[:3].encode()).hexdigest(), 16) % 16] += 1.0
+            norm = np.linalg.norm(matrix[row])
+            matrix[row] = matrix[row] / norm if norm else matrix[row]
+        return matrix

@@ -180,6 +180,23 @@ def test_sentence_vectors_are_written_and_removed_with_their_chunks(
     store.close()
 
 
+def test_each_sentence_unit_is_stored_with_its_text_and_vector(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    from ingest.sentences import indexed_sentences
+
+    _ingest([tiny_corpus], settings, fake_embedder)
+    store = ChunkStore(settings)
+    chunk = store.chunks()[0]
+    units = indexed_sentences(chunk.text)
+    stored = store.sentence_vectors([chunk.chunk_id])
+    assert set(stored) == set(units)
+    for text in units:
+        assert np.allclose(stored[text], fake_embedder.embed_query(text), atol=1e-6)
+    assert store.sentence_vectors(["no-such-chunk"]) == {}
+    store.close()
+
+
 def test_an_index_built_by_an_older_version_is_rebuilt_not_skipped(
     tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:

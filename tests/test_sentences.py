@@ -65,3 +65,19 @@ def test_a_table_row_led_by_a_label_reads_as_one_unit() -> None:
         "Approach: Trade-offs",
         "Single team covering digital: Supports joined-up approaches; May lack digital expertise",
     ]
+
+
+def test_a_list_item_wrapped_onto_the_next_line_is_one_unit() -> None:
+    text = (
+        "- Of the 114 comments that were collated, further sub-categorisation resulted in these being\n"
+        "separated into 172 responses.\n"
+        "- The event was co-developed to capture feedback from the\n"
+        "Health Innovation Network and provider colleagues.\n"
+        "- Research and Development\n"
+        "Head of Innovation"
+    )
+    units = split_sentences(text)
+    assert units[0].startswith("Of the 114 comments") and "172 responses" in units[0]
+    assert "from the; Health" not in units[0] and "from the Health Innovation Network" in units[0]
+    assert units[0].endswith("Research and Development.")
+    assert units[1] == "Head of Innovation"
