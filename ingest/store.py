@@ -4,10 +4,10 @@ The catalog is the source of truth and is changed in one transaction per documen
 leaves either the old or the new version of a file, never half of each. Chroma holds the vectors: one per
 chunk, keyed by chunk id, and in a second collection one per sentence of the chunk (see
 :mod:`ingest.sentences`), keyed ``<chunk id>#<n>`` and stored with the sentence's text so the answer stage
-can reuse it. Vectors are written before the catalog commits (sentences
-first, so a chunk vector means its sentences are there too) and stale ones removed after, and any vector
-whose chunk the catalog does not know is ignored at query time and swept on the next ingest. Chunk ids hash
-their text, so an unchanged passage keeps its id and is never embedded twice.
+can reuse it. Vectors are written before the catalog commits (sentences first, so a chunk vector means its
+sentences are there too) and stale ones removed after, and any vector whose chunk the catalog does not know
+is ignored at query time and swept on the next ingest. Chunk ids hash their text, so an unchanged passage
+keeps its id and is never embedded twice.
 
 FTS5 is the lexical side of hybrid retrieval: an inverted index with BM25 ranking that updates incrementally
 and scales to thousands of reports without a per-query scan.
@@ -168,7 +168,7 @@ class ChunkStore:
         return document.content_hash + self._format_tag
 
     def document_hash(self, doc_id: str) -> str | None:
-        """The stored version key of a document (see :func:`index_key`), None when it is not indexed."""
+        """The stored version key of a document (see :meth:`index_key`), None when it is not indexed."""
         row = self._db.execute("SELECT content_hash FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return None if row is None else str(row[0])
 
