@@ -66,7 +66,11 @@ def select_evidence(
     best sentence of each source.
     """
     by_number = {source.number: source for source in sources}
-    worth = {s: s.score + RANK_PRIOR / s.number for s in scored if _usable(s.text) and s.score >= MIN_SCORE}
+    worth = {
+        s: s.score + RANK_PRIOR / s.number
+        for s in scored
+        if _usable(s.text) and s.score >= MIN_SCORE and not _is_heading(s.text, by_number[s.number])
+    }
     ranked = sorted(worth, key=lambda s: -worth[s])
     if not ranked:
         return []
@@ -109,6 +113,20 @@ def _usable(sentence: str) -> bool:
         and not (first is not None and first.group(0).islower())
         and not sentence.lower().startswith("case study")
     )
+
+
+def _is_heading(sentence: str, source: Source) -> bool:
+    """The passage's own heading ("Supporting innovators to navigate corporate function requirements and the
+    broader innovation pathway"): long and lower-case enough to pass for a slide statement, but it names the
+    topic rather than saying anything about it, and as a point it took the place of one that did."""
+    key = _heading_key(sentence)
+    return any(
+        key == _heading_key(part) for heading in source.chunk.section_path for part in (heading, *heading.split(": "))
+    )
+
+
+def _heading_key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", _MARKUP.sub("", text).lower()).strip()
 
 
 def _punctuated(sentence: str) -> bool:

@@ -186,14 +186,15 @@ def _store_document(
 ) -> tuple[int, int, int]:
     organisations.learn_from_text("\n".join(page.text for page in document.pages))
     chunks = split_document(document, organisations, embedder.count_tokens)
-    missing = store.missing_vectors([chunk.chunk_id for chunk in chunks])
+    units_of = {chunk.chunk_id: indexed_sentences(chunk.text) for chunk in chunks}
+    missing = store.missing_vectors(units_of)
     to_embed = [chunk for chunk in chunks if chunk.chunk_id in missing]
     vectors = {}
     sentences: dict[str, SentenceUnits] = {}
     if to_embed:
         matrix = embedder.embed_documents([chunk.embed_text for chunk in to_embed])
         vectors = {chunk.chunk_id: matrix[row] for row, chunk in enumerate(to_embed)}
-        units = [indexed_sentences(chunk.text) for chunk in to_embed]
+        units = [units_of[chunk.chunk_id] for chunk in to_embed]
         sentence_matrix = embedder.embed_documents([unit for chunk_units in units for unit in chunk_units])
         start = 0
         for chunk, chunk_units in zip(to_embed, units, strict=True):

@@ -14,6 +14,11 @@ from collections.abc import Sequence
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?”])\s+(?=[A-Z“\"(\d•-])")
 _BLOCK = re.compile(r"\n\s*\n")
 _LIST_ITEM = re.compile(r"^(?:[-*•●▪]|\d{1,2}[.)])\s+")
+# A list number left alone on its line by OCR ("1.") between an intro and its items.
+_LIST_NUMBER = re.compile(r"^\d{1,2}[.)]?$")
+_LABELLED = re.compile(r"^([A-Z][^:.;!?]{0,60}\w):\s+\S")
+_LABEL_MAX_WORDS = 7
+LABELLED_RUN = 3
 LIST_GROUP_WORDS = 60
 _INTRO_MAX_WORDS = 12
 # Units shorter than this are headings or labels: embedded alone they match anything on their topic.
@@ -22,14 +27,15 @@ MIN_INDEXED_WORDS = 4
 _OPEN_ENDINGS = frozenset("a an and as at by for from in into of on or that the these this to with".split())
 
 
-def split_sentences(text: str) -> list[str]:
+def split_sentences(text: str, join_labelled: bool = True) -> list[str]:
     """Sentences, with each list joined to the line that introduces it. Lines wrapped mid-sentence (OCR'd
     slides break lines every few words) are joined first.
 
     A list item alone ("- Cost-savings") is too short to quote and means nothing without its heading
     ("Common KPI areas ... Outcome measures"), and a question such as "what KPIs should I use?" is answered
     by the list as a whole. So a run of items becomes one unit, "Intro: item; item; item.", cut into groups of
-    at most ``LIST_GROUP_WORDS`` words that each repeat the intro.
+    at most ``LIST_GROUP_WORDS`` words that each repeat the intro. ``join_labelled=False`` leaves paragraphs
+    that open with a label apart (see :func:`indexed_sentences`).
     """
     units: list[tuple[str, bool]] = []
     for block in _BLOCK.split(text):
@@ -39,10 +45,37 @@ def split_sentences(text: str) -> list[str]:
         if "\t" in block:
             units.extend((unit, False) for unit in _table_units(lines))
         elif sum(1 for line in lines if _LIST_ITEM.match(line)) >= max(1, len(lines) // 2):
-            units.extend((line, bool(_LIST_ITEM.match(line))) for line in _unwrap_items(lines))
+            units.extend((line, _is_item(line)) for line in _unwrap_items(lines))
         else:
             units.extend((part.strip(), False) for part in _SENTENCE_SPLIT.split(" ".join(lines)) if part.strip())
-    return _join_lists(units)
+    units = [unit for unit in units if not _LIST_NUMBER.match(unit[0])]
+    return _join_lists(_labelled_runs(units) if join_labelled else units)
+
+
+def _is_item(line: str) -> bool:
+    """A bulleted line that ends in a colon introduces the items after it ("- Key challenges ... are:")."""
+    return bool(_LIST_ITEM.match(line)) and not line.rstrip().endswith(":")
+
+
+def _labelled_runs(units: Sequence[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """Paragraphs in a row that each open with a short label ("Cultural shift: Creating the shift in culture
+    ...", "Longer term investment: Ensuring funding ...") are a list written without bullets, and are joined
+    like one: quoted one at a time, a question about "the challenges" got three of the eight."""
+    marked = list(units)
+    start = 0
+    while start < len(marked):
+        end = start
+        while end < len(marked) and not marked[end][1] and _is_labelled(marked[end][0]):
+            end += 1
+        if end - start >= LABELLED_RUN:
+            marked[start:end] = [(text, True) for text, _ in marked[start:end]]
+        start = max(end, start + 1)
+    return marked
+
+
+def _is_labelled(unit: str) -> bool:
+    match = _LABELLED.match(unit)
+    return match is not None and len(match.group(1).split()) <= _LABEL_MAX_WORDS
 
 
 def _unwrap_items(lines: Sequence[str]) -> list[str]:
@@ -131,6 +164,12 @@ def _list_groups(intro: str, items: Sequence[str]) -> list[str]:
 
 def indexed_sentences(text: str) -> list[str]:
     """The units of a chunk that get a vector of their own; the whole text when none is long enough, so every
-    chunk has at least one (a chunk without any would look unembedded to the next ingest)."""
-    units = [unit for unit in split_sentences(text) if len(unit.split()) >= MIN_INDEXED_WORDS]
-    return units or [text]
+    chunk has at least one (a chunk without any would look unembedded to the next ingest).
+
+    A labelled paragraph joined into a list is also indexed alone: the joined list is what gets quoted, but a
+    question about one challenge ("what did they say about long-term investment?") matches its own paragraph
+    better than a 60-word list. Searched as lists only, the gold passage of such questions fell in rank."""
+    units = split_sentences(text)
+    units += [unit for unit in split_sentences(text, join_labelled=False) if unit not in units]
+    indexed = [unit for unit in units if len(unit.split()) >= MIN_INDEXED_WORDS]
+    return indexed or [text]

@@ -1,11 +1,12 @@
 """Structure-aware splitting: sections, case studies and lists stay together; every chunk knows where it sits.
 
 Learning reports are mostly exported slide decks. Their structure survives as layout, not markup: a slide is
-a run of text between wide gaps (or a PDF page), its first line is the slide title, and short unpunctuated
-lines inside it are sub-headings ("Best practice approaches", "Case Study: ..."). We recover that outline,
-then pack consecutive passages of one slide into chunks that fit the embedder (all-MiniLM-L6-v2 reads 256
-tokens and silently drops the rest). A case study is kept whole where it fits and is never mixed with other
-text, so "which trusts ..." questions retrieve one organisation's story per chunk.
+a run of text between wide gaps (or a PDF page), its first block is the slide title (OCR wraps it over lines),
+and short unpunctuated lines or questions inside it are sub-headings ("Best practice approaches", "Case Study:
+...", "What further support would your organisation need?"). We recover that outline, then pack consecutive
+passages of one slide into chunks that fit the embedder (it reads a few hundred tokens and silently drops the
+rest). A case study is kept whole where it fits and is never mixed with other text, so "which trusts ..."
+questions retrieve one organisation's story per chunk.
 
 Chunk text is copied verbatim from the document (blocks re-joined with a blank line): quotes checked by the
 evals and the cited sentence shown to users must be findable in it.
@@ -35,6 +36,9 @@ _MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _CASE_STUDY = re.compile(r"^case stud(?:y|ies)\s*[:\-–]\s*(.+)$", re.IGNORECASE)
 _BEST_PRACTICE = re.compile(r"^(?:best|good|promising) practice", re.IGNORECASE)
 _RECOMMENDATIONS = re.compile(r"^recommendations?\b", re.IGNORECASE)
+# Body text is a recommendation only when it opens like a label; a word-wrapped diagram line starting
+# "recommendations / with R&I or other ..." is not.
+_RECOMMENDATIONS_LABEL = re.compile(r"^Recommendations?\b")
 _KEY_FINDING = re.compile(r"^key findings?\b", re.IGNORECASE)
 _SLIDE_TITLE = re.compile(r"^(?:key (?:theme|finding)s?\b|executive summary\b)", re.IGNORECASE)
 _STATISTIC = re.compile(r"\b\d+(?:\.\d+)?\s?%|\(n\s?=\s?\d+\)|\b\d+\s+(?:of\s+(?:the\s+)?\d+\s+)?Sites?\b")
@@ -71,6 +75,8 @@ class _Block:
     page: int | None
     slide: int
     heading_level: int = 0
+    title: str | None = None
+    """The heading on one line when the block is a heading wrapped over lines (a slide title, a question)."""
 
 
 @dataclass
@@ -96,7 +102,7 @@ def split_document(
     count_tokens: TokenCounter = estimate_tokens,
 ) -> list[Chunk]:
     """Split a loaded document into chunks with section path, page, kind and organisations."""
-    blocks = _blocks(document)
+    blocks = _blocks(document, document.info.title)
     top_level = _table_of_contents(blocks)
     units = _units(blocks, top_level)
     packed = _absorb_fragments(list(_pack(units, count_tokens)), count_tokens)
@@ -149,9 +155,12 @@ def _describing_unit(group: list[_Unit], count_tokens: TokenCounter) -> _Unit:
 
 
 def _joinable(first: tuple[list[_Unit], str], second: tuple[list[_Unit], str], count_tokens: TokenCounter) -> bool:
+    """A fragment joins only its own report section: a short slide of its own ("Connect with us" and a
+    contact) is a passage users ask about, and filed under the slide before it, it was never found."""
     return (
         not _has_case_study(first[0])
         and not _has_case_study(second[0])
+        and first[0][-1].path[:1] == second[0][0].path[:1]
         and count_tokens(first[1]) + count_tokens(second[1]) <= MAX_CHUNK_TOKENS
     )
 
@@ -160,21 +169,78 @@ def _has_case_study(group: list[_Unit]) -> bool:
     return any(unit.kind == "case_study" for unit in group)
 
 
-def _blocks(document: LoadedDocument) -> list[_Block]:
-    """Paragraph-like blocks, each with its page and slide; a PDF page is treated as a slide."""
+def _blocks(document: LoadedDocument, title: str) -> list[_Block]:
+    """Paragraph-like blocks, each with its page and slide; a PDF page is treated as a slide.
+
+    A block that only repeats the document's title ("Innovation Ecosystem Programme" on a divider slide or a
+    running header) is dropped: as a heading it filed the slides after it under the report's own name, and as
+    text it made every chunk it sat in look like an answer to any question naming the report.
+    """
     blocks: list[_Block] = []
     slide = 0
+    title_key = _normalise_heading(title)
     for page in document.pages:
         text = page.text.replace("\r\n", "\n")
         slides = [text] if page.number is not None else _SLIDE_GAP.split(text)
         for slide_text in slides:
             slide += 1
+            on_slide: list[_Block] = []
             for raw in _BLOCK_GAP.split(slide_text):
                 for piece in _split_dense_block(raw) if page.number is not None else [raw]:
                     cleaned = piece.strip()
-                    if cleaned and not _is_noise(cleaned):
-                        blocks.append(_Block(cleaned, page.number, slide))
+                    if cleaned and not _is_noise(cleaned) and not _repeats_title(cleaned, title_key):
+                        on_slide.append(_Block(cleaned, page.number, slide))
+            if page.number is None:
+                _mark_wrapped_titles(on_slide)
+            blocks.extend(on_slide)
     return blocks
+
+
+def _mark_wrapped_titles(slide: list[_Block]) -> None:
+    """Give each block of one slide that is a heading broken over lines its one-line title.
+
+    A question inside a slide heads the text under it, but not when it is one of a list of questions
+    ("... by asking the following four questions:"), nor when nothing follows it.
+    """
+    for index, block in enumerate(slide):
+        title = _wrapped_title(block.text, index == 0)
+        if title is None or index == 0:
+            block.title = title
+            continue
+        before = slide[index - 1].text
+        after = slide[index + 1].text if index + 1 < len(slide) else None
+        listed = before.endswith((":", "?")) or after is None or after.endswith("?")
+        block.title = None if listed else title
+
+
+def _repeats_title(text: str, title_key: str) -> bool:
+    """The title, its first words or a run of three or more of its words (a subtitle after the colon)."""
+    key = _normalise_heading(text)
+    if "\n" in text or len(key.split()) < 2:
+        return False
+    return f"{title_key} ".startswith(f"{key} ") or (len(key.split()) >= 3 and f" {key} " in f" {title_key} ")
+
+
+def _wrapped_title(text: str, opens_slide: bool) -> str | None:
+    """A heading broken over lines, as OCR and slide exports leave titles, joined onto one line.
+
+    "Summary and next / steps" and "Q1 What are the challenges to rewiring the innovation / ecosystem to bring
+    these recommendations to life?" open their slides; read line by line they looked like body text, so
+    the slide was filed under the previous slide's heading. The block must be short with no sentence ending
+    inside it. A question qualifies anywhere on a slide (a panel asking "What further support would your
+    organisation need ...?" heads the answers under it); other wrapped lines only when they open the slide.
+    """
+    lines = [line.strip() for line in text.split("\n")]
+    joined = " ".join(lines)
+    if len(lines) > 5 or len(joined.split()) > 20 or not (joined[0].isupper() or joined[0].isdigit()):
+        return None
+    if any(line.endswith((".", ",", ";", ":", "!")) or _LIST_ITEM.match(line) for line in lines):
+        return None
+    if joined.endswith("?"):
+        return joined
+    if len(lines) == 1 or not opens_slide:
+        return None
+    return joined if _looks_like_heading(joined) else None
 
 
 def _split_dense_block(raw: str) -> list[str]:
@@ -261,11 +327,16 @@ def _units(blocks: list[_Block], top_level: set[str]) -> list[_Unit]:
             contents_seen = True
             continue
         following = blocks[index + 1].text if index + 1 < len(blocks) else ""
-        is_heading = _looks_like_heading(block.text) and not following[:1].islower()
+        closes_slide = index + 1 == len(blocks) or blocks[index + 1].slide != block.slide
+        is_heading = block.title is not None or (_looks_like_heading(block.text) and not following[:1].islower())
+        if is_heading and closes_slide and pending is None and not new_slide:
+            # A short line that ends a slide after its body heads nothing: it is a caption or a quote's
+            # attribution ("Representative from a health innovation network"); as a heading it named the next slide.
+            is_heading = bool(_MARKDOWN_HEADING.match(block.text))
         if is_heading and pending is not None and pending[1] == 3 and not _is_marker(pending[0]):
             is_heading = False
         if is_heading:
-            heading, level = _heading_level(block.text, new_slide, top_level)
+            heading, level = _heading_level(block.title or block.text, new_slide, top_level)
             merging = (
                 pending is not None
                 and pending[1] == 2
@@ -355,7 +426,7 @@ def _kind_for(block: _Block, path: tuple[str, ...], case_study: str | None, best
         return "case_study"
     if best_practice:
         return "best_practice"
-    if _RECOMMENDATIONS.match(text) or any(_RECOMMENDATIONS.match(part) for part in path[-1:]):
+    if _RECOMMENDATIONS_LABEL.match(text) or any(_RECOMMENDATIONS.match(part) for part in path[-1:]):
         return "recommendation"
     if any(_KEY_FINDING.match(part) for part in path):
         return "key_finding"
@@ -417,14 +488,24 @@ def _group_text(group: list[_Unit]) -> str:
 
 
 def _split_text(text: str, budget: int, count_tokens: TokenCounter) -> list[str]:
-    """Split an oversized passage at block, then list-item, then sentence boundaries."""
+    """Split an oversized passage at block, then list-item, then sentence boundaries.
+
+    A line that introduces a list ("These can broadly be categorised as:") moves on with the list: cut
+    between them, the five roles of an innovation function sat alone in a chunk that never said what they
+    were, and no question about "roles" found it.
+    """
     pieces: list[str] = []
     current = ""
     for part in _atoms(text, budget, count_tokens):
         candidate = f"{current}\n\n{part}" if current else part
         if current and count_tokens(candidate) > budget:
-            pieces.append(current)
-            current = part
+            kept, _, intro = current.rpartition("\n\n")
+            if kept and intro.rstrip().endswith(":") and count_tokens(f"{intro}\n\n{part}") <= budget:
+                pieces.append(kept)
+                current = f"{intro}\n\n{part}"
+            else:
+                pieces.append(current)
+                current = part
         else:
             current = candidate
     if current:

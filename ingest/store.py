@@ -19,7 +19,7 @@ import json
 import re
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +32,7 @@ from ingest.embedding import embedding_model_name
 
 # Bump when what is stored for a document changes (splitting, the vectors kept), so that the next ingest
 # rebuilds documents indexed by an older version instead of skipping them as unchanged.
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 SENTENCES_SUFFIX = "_sentences"
 
 SCHEMA = """
@@ -345,15 +345,24 @@ class ChunkStore:
 
     # ---- writing -------------------------------------------------------------------------------------
 
-    def missing_vectors(self, chunk_ids: Sequence[str]) -> set[str]:
-        """Which of these ids have no vectors yet (unchanged passages keep theirs)."""
+    def missing_vectors(self, units: Mapping[str, Sequence[str]]) -> set[str]:
+        """Which chunks need embedding: those with no vector yet, and those whose stored sentence units differ
+        from ``units`` (chunk id -> :func:`ingest.sentences.indexed_sentences` of its text). Unchanged passages
+        keep their vectors; a passage whose text is unchanged but which a newer version cuts into sentences
+        differently is embedded again, or its sentences would be searched and quoted as the old cut."""
+        chunk_ids = list(units)
         with_vector: set[str] = set()
-        with_sentences: set[str] = set()
-        for batch in _batches(list(chunk_ids), 500):
+        stored: dict[str, set[str]] = {}
+        for batch in _batches(chunk_ids, 500):
             with_vector.update(self._collection.get(ids=batch, include=[])["ids"])
-            found = self._sentences.get(where={"chunk_id": {"$in": batch}}, include=["metadatas"])
-            with_sentences.update(str((metadata or {}).get("chunk_id", "")) for metadata in found["metadatas"] or [])
-        return set(chunk_ids) - (with_vector & with_sentences)
+            found = self._sentences.get(where={"chunk_id": {"$in": batch}}, include=["metadatas", "documents"])
+            for metadata, text in zip(found["metadatas"] or [], found["documents"] or [], strict=False):
+                stored.setdefault(str((metadata or {}).get("chunk_id", "")), set()).add(text or "")
+        return {
+            chunk_id
+            for chunk_id in chunk_ids
+            if chunk_id not in with_vector or stored.get(chunk_id) != set(units[chunk_id])
+        }
 
     def replace_document(
         self,

@@ -103,3 +103,12 @@ def test_a_contact_line_with_an_email_address_can_be_quoted_but_a_social_handle_
     handle = "Follow the programme on social media at @InnovationNHS for all the latest news."
     scored = [_sentence(1, 0, 0.9, contact), _sentence(1, 1, 0.9, handle)]
     assert [point.text for point in select_evidence(scored, SOURCES)] == [contact]
+
+
+def test_the_passages_own_heading_is_never_a_point() -> None:
+    heading = "Supporting innovators to navigate corporate function requirements and the broader innovation pathway"
+    chunk = make_chunk(1, section_path=("Portfolio & Methods", f"Key theme 1: {heading}"))
+    source = Source(number=1, chunk=chunk, passage="")
+    statement = "Innovation teams help staff navigate procurement, information governance and clinical safety."
+    scored = [_sentence(1, 0, 0.9, heading), _sentence(1, 1, 0.8, statement)]
+    assert [p.text for p in select_evidence(scored, [source])] == [statement]

@@ -220,6 +220,30 @@ def test_an_index_built_by_an_older_version_is_rebuilt_not_skipped(
     assert _ingest([tiny_corpus], settings, fake_embedder).documents_unchanged == 2
 
 
+def test_a_new_sentence_cut_of_an_unchanged_passage_is_embedded_again(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunk ids follow the text, so a version that only cuts sentences differently keeps every chunk id;
+    its sentences must still be replaced, or search and quoting would run on the old cut."""
+    from ingest import pipeline
+    from ingest import store as store_module
+
+    _ingest([tiny_corpus], settings, fake_embedder)
+    with closing(ChunkStore(settings)) as store:
+        chunk_ids = [chunk.chunk_id for chunk in store.chunks(Filters(doc_ids=("learning-report",)))]
+    original = pipeline.indexed_sentences
+    monkeypatch.setattr(pipeline, "indexed_sentences", lambda text: [f"Recut: {unit}" for unit in original(text)])
+    monkeypatch.setattr(store_module, "INDEX_FORMAT", store_module.INDEX_FORMAT + 1)
+
+    rebuilt = _ingest([tiny_corpus], settings, fake_embedder)
+
+    assert rebuilt.chunks_added == 0 and rebuilt.chunks_embedded >= len(chunk_ids)
+    with closing(ChunkStore(settings)) as store:
+        texts = set(store.sentence_vectors(chunk_ids))
+    assert texts and all(text.startswith("Recut: ") for text in texts)
+    assert _ingest([tiny_corpus], settings, fake_embedder).chunks_embedded == 0
+
+
 def test_prepare_index_rebuilds_what_an_older_version_indexed_and_then_does_nothing(
     tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:

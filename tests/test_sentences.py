@@ -81,3 +81,34 @@ def test_a_list_item_wrapped_onto_the_next_line_is_one_unit() -> None:
     assert "from the; Health" not in units[0] and "from the Health Innovation Network" in units[0]
     assert units[0].endswith("Research and Development.")
     assert units[1] == "Head of Innovation"
+
+
+OCR_CHALLENGES = (
+    "- Key challenges to overcome are:\n\n1.\n\n"
+    "Current processes: Navigating current structures to enable adoption\n\n"
+    "Alignment of priorities: Aligning national and local innovation priorities\n\n"
+    "Cultural shift: Creating the shift in culture for system-wide working\n\n"
+    "The event closed with a summary."
+)
+
+
+def test_paragraphs_that_open_with_a_label_are_a_list_under_the_line_before() -> None:
+    assert split_sentences(OCR_CHALLENGES) == [
+        "- Key challenges to overcome are: Current processes: Navigating current structures to enable adoption; "
+        "Alignment of priorities: Aligning national and local innovation priorities; Cultural shift: Creating the "
+        "shift in culture for system-wide working.",
+        "The event closed with a summary.",
+    ]
+    # Two labelled paragraphs are not yet a list.
+    two = "Current processes: Navigating structures today\n\nCultural shift: Creating the shift in culture"
+    assert split_sentences(two) == [
+        "Current processes: Navigating structures today",
+        "Cultural shift: Creating the shift in culture",
+    ]
+
+
+def test_a_labelled_paragraph_joined_into_a_list_is_also_indexed_alone() -> None:
+    indexed = indexed_sentences(OCR_CHALLENGES)
+    assert "Alignment of priorities: Aligning national and local innovation priorities" in indexed
+    assert any(unit.startswith("- Key challenges to overcome are: Current processes") for unit in indexed)
+    assert len(indexed) == len(set(indexed))

@@ -6,18 +6,18 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from assistant.records import DocumentInfo, LoadedDocument, PageText
+from assistant.records import Chunk, DocumentInfo, LoadedDocument, PageText
 from ingest.loaders import load_document
 from ingest.organisations import build_organisation_index
 from ingest.split import MAX_CASE_STUDY_TOKENS, MAX_CHUNK_TOKENS, estimate_tokens, split_document
 from tests.conftest import TINY_REPORT
 
 
-def _document(text: str, pages: tuple[PageText, ...] | None = None) -> LoadedDocument:
+def _document(text: str, pages: tuple[PageText, ...] | None = None, title: str = "Report") -> LoadedDocument:
     return LoadedDocument(
         path=Path("report.md"),
         doc_id="report",
-        info=DocumentInfo(title="Report"),
+        info=DocumentInfo(title=title),
         pages=pages or (PageText(None, text),),
         content_hash="x",
         file_format="markdown",
@@ -136,3 +136,89 @@ def test_a_fragment_slide_joins_the_passage_after_it() -> None:
     assert not any(chunk.text.strip() == "ROI n=7" for chunk in chunks)
     # A short passage with a kind of its own is kept apart, so a kind filter still finds it.
     assert any(chunk.kind == "statistic" and "94% (n=17)" in chunk.text for chunk in chunks)
+
+
+# An OCR'd slide deck as plain text: slides are separated by wide gaps, titles wrap, a quote's attribution
+# closes a slide, the programme's name is printed on divider slides, and a last slide is a contact card.
+SLIDE_GAP = "\n\n\n\n"
+OCR_DECK = SLIDE_GAP.join(
+    [
+        "Executive Summary 1/4\n\nThe rapid insight event welcomed 94 attendees and explored four key questions "
+        "about rewiring the ecosystem.",
+        "Rapid insight findings\n\nInnovation Ecosystem Programme",
+        "Method\n\nWe asked the following questions:\n\nWhat are the challenges to rewiring the\necosystem?"
+        "\n\nWhat further support would your organisation need?",
+        "Executive Summary 3/4\n\nWhat further support\nwould your organisation\nneed to deliver the\n"
+        "recommendations?\n\nWe mapped the responses into eight areas for support: a clear mandate, training and "
+        "capacity building, and simpler procurement.",
+        "Quotes\n\n\u201cWe need dedicated time, networks of people and a repository of programmes to make a "
+        "difference with this.\u201d\n\nRepresentative from a health innovation network",
+        "Summary and next\nsteps\n\nIt is recommended that the points captured in the report are reviewed by the "
+        "Advisory Group, and iterated as part of the Locality Partnership as it evolves over the coming year.",
+        "Connect with us\n\nContact: Cheryl Davies, Senior Programme Manager\nEmail: cheryl.davies@example.net",
+    ]
+)
+
+
+def _split_deck() -> list[Chunk]:
+    document = _document(OCR_DECK, title="Innovation Ecosystem Programme: rapid insight event report")
+    return split_document(document, build_organisation_index([OCR_DECK]))
+
+
+def _containing(chunks: list[Chunk], text: str) -> Chunk:
+    return next(chunk for chunk in chunks if text in chunk.text)
+
+
+def test_a_slide_title_wrapped_over_lines_names_its_slide() -> None:
+    chunks = _split_deck()
+    next_steps = _containing(chunks, "reviewed by the")
+    assert next_steps.section_path == ("Summary and next steps",)
+    # The attribution that closed the slide before is that slide's text, not the next slide's heading.
+    quote = _containing(chunks, "Representative from a health innovation network")
+    assert quote.section_path == ("Quotes",)
+    assert "Representative from a health innovation network" not in next_steps.section
+
+
+def test_a_question_heads_the_panel_under_it_but_a_listed_question_does_not() -> None:
+    chunks = _split_deck()
+    support = _containing(chunks, "eight areas for support")
+    assert support.section_path == (
+        "Executive Summary 3/4",
+        "What further support would your organisation need to deliver the recommendations?",
+    )
+    listed = _containing(chunks, "What are the challenges to rewiring the")
+    assert listed.section_path == ("Method",)
+    assert "What further support would your organisation need?" in listed.text
+
+
+def test_a_line_repeating_the_document_title_is_dropped() -> None:
+    chunks = _split_deck()
+    assert not any("Innovation Ecosystem Programme" in chunk.text for chunk in chunks)
+    assert not any("Innovation Ecosystem Programme" in part for chunk in chunks for part in chunk.section_path)
+
+
+def test_a_short_slide_of_its_own_section_is_not_folded_into_the_one_before() -> None:
+    chunks = _split_deck()
+    contact = _containing(chunks, "Cheryl Davies")
+    assert contact.section_path == ("Connect with us",)
+    assert "reviewed by the" not in contact.text
+
+
+def test_a_wrapped_diagram_line_starting_with_recommendations_is_not_a_recommendation() -> None:
+    text = (
+        "Integration\n\nThere is a\nrequirement to\nalign these\n\nrecommendations\nwith R&I or other\nexisting plans"
+    )
+    chunks = _split(text)
+    assert all(chunk.kind != "recommendation" for chunk in chunks)
+    labelled = _split("Next steps\n\nRecommendations: trusts should ringfence time for innovation leads.")
+    assert any(chunk.kind == "recommendation" for chunk in labelled)
+
+
+def test_a_list_is_not_cut_from_the_line_that_introduces_it() -> None:
+    opening = " ".join(["Innovation functions work across the organisation with many partners."] * 14)
+    intro = "Each innovation function has evolved to play a range of roles. These can broadly be categorised as:"
+    items = "\n".join(f"{n}. Role number {n} of the innovation function in its organisation" for n in range(1, 6))
+    chunks = _split(f"Key Finding\n\n{opening}\n\n{intro}\n\n{items}\n\nMost functions play each role.")
+    listing = _containing(chunks, "1. Role number 1")
+    assert len(chunks) > 1
+    assert intro in listing.text and "5. Role number 5" in listing.text
