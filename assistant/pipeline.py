@@ -54,6 +54,7 @@ from assistant.records import (
 )
 from assistant.refusal import MIN_TERM_COVERAGE, specific_terms, term_coverage, unknown_names, unknown_words
 from assistant.retrieve import Retriever
+from assistant.spelling import Correction, SpellingCorrector
 from assistant.term_neighbours import TermNeighbours
 from ingest.embedding import Embedder, load_embedder, load_sentence_embedder
 from ingest.organisations import OrganisationIndex, build_organisation_index
@@ -106,6 +107,7 @@ class Assistant:
         self._model_lock = threading.Lock()
         self._organisations: OrganisationIndex | None = None
         self._term_neighbours: TermNeighbours | None = None
+        self._spelling: SpellingCorrector | None = None
 
     # ---- identity -------------------------------------------------------------------------------------
 
@@ -148,6 +150,15 @@ class Assistant:
             self._term_neighbours = neighbours
         return neighbours
 
+    @property
+    def spelling(self) -> SpellingCorrector:
+        """Corrects against the index's words, loaded once; reloaded after :meth:`refresh`."""
+        spelling = self._spelling
+        if spelling is None:
+            spelling = SpellingCorrector(self.store.vocabulary_terms(), self.store.passages_with)
+            self._spelling = spelling
+        return spelling
+
     def warm_up(self) -> None:
         """Load the chat model and let it read the fixed system prompt once, so the first user's answer starts
         from a cached prefix instead of paying several seconds for model load and system prompt."""
@@ -163,12 +174,13 @@ class Assistant:
         """Call after an ingest in the same process so new organisations and documents are seen."""
         self._organisations = None
         self._term_neighbours = None
+        self._spelling = None
         self.__dict__.pop("_case_study_chunks", None)
 
     # ---- retrieval ------------------------------------------------------------------------------------
 
     def plan(self, question: str, history: Sequence[Turn] = ()) -> QueryPlan:
-        return plan_query(question, history, self.organisations, self.term_neighbours)
+        return plan_query(question, history, self.organisations, self.term_neighbours, self.spelling)
 
     def retrieve(
         self,
@@ -206,7 +218,8 @@ class Assistant:
         reason = self._refusal_reason(plan, retrieved, best_sentence)
         if reason is not None:
             yield SourcesReady((), refused=True)
-            yield AnswerDone(self._refusal(question, (), REFUSAL_SENTENCE, reason, started))
+            text = f"{REFUSAL_SENTENCE}{reading_note(plan.corrections)}"
+            yield AnswerDone(self._refusal(question, (), text, reason, started))
             return
         sources = compress_sources(
             retrieved, scored, self.sentence_embedder.count_tokens, self.settings.max_source_tokens
@@ -396,6 +409,7 @@ class Assistant:
             text = f"{text}\n\n_(I removed a web address that is not in the reports.)_"
         if figures_dropped and not refused:
             text = f"{text}\n\n_(I removed a figure that is not in the reports.)_"
+        text += reading_note(plan.corrections)
         total = time.perf_counter() - started
         return Answer(
             question=question,
@@ -460,6 +474,16 @@ class Assistant:
 
             studies = sorted(studies, key=relevance, reverse=True)
         return studies[:limit]
+
+
+def reading_note(corrections: Sequence[Correction]) -> str:
+    """Says how mistyped words were read, so a user whose word was not a typo sees why the answer is about
+    something else and can rephrase."""
+    if not corrections:
+        return ""
+    readings = [f"“{correction.typed}” as “{correction.read_as}”" for correction in corrections]
+    joined = readings[0] if len(readings) == 1 else f"{', '.join(readings[:-1])} and {readings[-1]}"
+    return f"\n\n_(I read {joined}.)_"
 
 
 def _is_bare_refusal(lead: str) -> bool:

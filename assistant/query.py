@@ -15,6 +15,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from assistant.records import ChunkKind, Turn
+from assistant.spelling import Corrected, Correction
 from ingest.organisations import OrganisationIndex
 
 VOCABULARY_FILE = Path(__file__).with_name("query_vocabulary.json")
@@ -90,6 +91,7 @@ class QueryPlan:
     absolute_premise: bool = False
     names: tuple[str, ...] = ()
     preferred_kinds: tuple[ChunkKind, ...] = ()
+    corrections: tuple[Correction, ...] = ()
 
 
 def plan_query(
@@ -97,16 +99,22 @@ def plan_query(
     history: Sequence[Turn],
     organisations: OrganisationIndex,
     neighbours: Callable[[Sequence[str]], Sequence[str]] | None = None,
+    spell: Callable[[str], Corrected] | None = None,
 ) -> QueryPlan:
     """Turn the user's words (and, for a follow-up, the conversation) into retrieval inputs.
 
     ``neighbours`` gives corpus words close in meaning to the question's words
-    (:class:`assistant.term_neighbours.TermNeighbours`); they widen only the lexical query.
+    (:class:`assistant.term_neighbours.TermNeighbours`); they widen only the lexical query. ``spell``
+    (:class:`assistant.spelling.SpellingCorrector`) reads mistyped words as the report words meant, before
+    anything else looks at the question; its corrections are kept so the answer can say how it read them.
     """
-    cleaned, injection_removed = remove_injection(question)
+    corrected = spell(question) if spell else Corrected(question)
+    cleaned, injection_removed = remove_injection(corrected.text)
     previous = _previous_question(history)
+    if previous and spell:
+        previous = spell(previous).text
     follow_up = bool(previous) and _is_follow_up(cleaned)
-    searchable = cleaned or question.strip()
+    searchable = cleaned or corrected.text.strip()
     search_text = f"{previous} {searchable}".strip() if follow_up else searchable
     # "And what about ambulance trusts?" names its organisations by kind: they replace the conversation's.
     named = tuple(dict.fromkeys(organisations.find(cleaned, short=True) + organisations.of_kind(cleaned)))
@@ -127,6 +135,7 @@ def plan_query(
         absolute_premise=bool(_ABSOLUTE_PREMISE.search(cleaned)),
         names=names_in(cleaned),
         preferred_kinds=tuple(kind for pattern, kind in _KIND_INTENTS if pattern.search(cleaned)),
+        corrections=corrected.corrections,
     )
 
 

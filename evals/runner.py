@@ -57,6 +57,7 @@ from evals.matching import (
     states_refusal,
 )
 from evals.report import write_report
+from evals.typos import with_typos
 
 DEFAULT_K_VALUES: tuple[int, ...] = (1, 3, 5, 10)
 RECALL_K = 5
@@ -655,6 +656,13 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--backend", choices=get_args(LLMBackend), default=None, help="chat model backend")
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="evaluate the first N questions")
+    parser.add_argument(
+        "--typos",
+        type=int,
+        default=0,
+        metavar="N",
+        help="put N typos in each question (deterministic), to measure how mistyped questions fare",
+    )
     parser.add_argument("--kind", action="append", choices=GOLD_KINDS, default=None, help="only this kind (repeatable)")
     parser.add_argument(
         "--compare", type=Path, default=None, metavar="OLD.json", help="print changes against an earlier run"
@@ -704,6 +712,12 @@ def run_from_args(
     if not questions:
         out.print("[red]No questions selected.[/]")
         return 2
+    if args.typos < 0:
+        out.print("[red]--typos must be 0 or more.[/]")
+        return 2
+    questions = [with_typos(item, args.typos) for item in questions] if args.typos else questions
+    typos = f" ({args.typos} typo{'s' if args.typos != 1 else ''} per question)" if args.typos else ""
+    questions_file = f"{args.questions}{typos}"
     factory = assistant_factory
     if args.pipeline == "baseline":
         if settings is None:
@@ -729,7 +743,7 @@ def run_from_args(
             retrieval_only=args.retrieval_only,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
             pipeline=args.pipeline,
-            questions_file=str(args.questions),
+            questions_file=questions_file,
             judge=judge if args.judge else None,
         )
     results_path = args.out or RESULTS_DIR / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{args.pipeline}.json"

@@ -331,6 +331,16 @@ class ChunkStore:
             return []
         return [(str(cid), float(score)) for cid, score in rows]
 
+    def passages_with(self, word: str) -> int:
+        """How many passages use ``word`` (Porter-stemmed, as BM25 matches it); 0 for anything FTS5 rejects."""
+        try:
+            row = self._db.execute(
+                "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", ('"' + word.replace('"', "") + '"',)
+            ).fetchone()
+        except sqlite3.OperationalError:
+            return 0
+        return int(row[0])
+
     def embeddings(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors by id, so diversification and support checks need not re-embed passages."""
         found: dict[str, np.ndarray] = {}

@@ -104,6 +104,20 @@ def test_unsupported_claims_are_flagged(assistant: Assistant) -> None:
     assert answer.unsupported_sentences and not answer.citations[0].supported
 
 
+def test_a_mistyped_question_finds_what_the_right_words_find_and_says_how_it_was_read(
+    assistant: Assistant,
+) -> None:
+    question = "How is the Chelsea and Westminster innovation programme funded?"
+    typed = "How is the Chelsea and Westminstr inovation programme funded?"
+    _model(assistant).enqueue("It is funded by its charity CW+ [1].")
+    _model(assistant).enqueue("It is funded by its charity CW+ [1].")
+    right, mistyped = assistant.ask(question), assistant.ask(typed)
+    assert [s.chunk.chunk_id for s in mistyped.sources] == [s.chunk.chunk_id for s in right.sources]
+    assert mistyped.text.endswith("_(I read “Westminstr” as “Westminster” and “inovation” as “innovation”.)_")
+    assert "I read" not in right.text
+    assert "Westminster innovation" in _model(assistant).calls[-1][1].text
+
+
 def test_out_of_scope_question_is_refused_without_calling_the_model(assistant: Assistant) -> None:
     answer = assistant.ask("What is the median waiting time for hip replacement surgery in Yorkshire?")
     assert answer.refused and answer.text == REFUSAL_SENTENCE

@@ -446,3 +446,17 @@ def test_naive_baseline_is_evaluated_like_the_product(settings: Settings) -> Non
     assert run.pipeline == "baseline" and run.prompt_version.startswith("baseline-textbook-v1#")
     assert run.summary["hit@10"] > 0
     assert all(item.answer is not None and len(item.sources) == TOP_K for item in run.items)
+
+
+def test_cli_typos_mistype_every_question_and_say_so(tmp_path: Path) -> None:
+    questions = _write_questions(tmp_path / "questions.jsonl")
+    asked = [item.question for item in load_golden_set(questions)]
+    out = tmp_path / "typos.json"
+    assert _run_cli(["--questions", str(questions), "--out", str(out), "--retrieval-only", "--typos", "1"])[0] == 0
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert results["questions_file"].endswith("(1 typo per question)")
+    typed = [item["question"] for item in results["items"]]
+    changed = [a != b for a, b in zip(asked, typed, strict=True)]
+    assert changed == [True, True, True, False], "the last question has no word of five letters to mistype"
+    status, output = _run_cli(["--questions", str(questions), "--typos", "-1"])
+    assert status == 2 and "--typos must be 0 or more" in output
