@@ -135,7 +135,7 @@ def plan_query(
         absolute_premise=bool(_ABSOLUTE_PREMISE.search(cleaned)),
         names=names_in(cleaned),
         preferred_kinds=tuple(kind for pattern, kind in _KIND_INTENTS if pattern.search(cleaned)),
-        corrections=corrected.corrections,
+        corrections=corrected.typos,
     )
 
 

@@ -32,14 +32,22 @@ CountPassages = Callable[[str], int]
 
 @dataclass(frozen=True)
 class Correction:
+    """``typed`` read as ``read_as``; ``variant`` when it is the same word spelt the reports' way
+    ("organization" -> "organisation"), which is not worth telling the user about."""
+
     typed: str
     read_as: str
+    variant: bool = False
 
 
 @dataclass(frozen=True)
 class Corrected:
     text: str
     corrections: tuple[Correction, ...] = ()
+
+    @property
+    def typos(self) -> tuple[Correction, ...]:
+        return tuple(correction for correction in self.corrections if not correction.variant)
 
 
 class SpellingCorrector:
@@ -58,32 +66,43 @@ class SpellingCorrector:
         pieces: list[str] = []
         end = 0
         for match in _WORD.finditer(text):
-            typed = match.group(0)
-            replacement = self.correct_word(typed)
-            if replacement is None:
+            correction = self.correct_word(match.group(0))
+            if correction is None:
                 continue
-            corrections.append(Correction(typed, replacement))
-            pieces.extend((text[end : match.start()], replacement))
+            corrections.append(correction)
+            pieces.extend((text[end : match.start()], correction.read_as))
             end = match.end()
         if not corrections:
             return Corrected(text)
         pieces.append(text[end:])
         return Corrected("".join(pieces), tuple(corrections))
 
-    def correct_word(self, typed: str) -> str | None:
-        """The report word ``typed`` stands for, in its capitalisation, or None when it stands as typed.
+    def correct_word(self, typed: str) -> Correction | None:
+        """How ``typed`` is read (in its capitalisation), or None when it stands as typed.
 
-        All-capital words are left alone: they are abbreviations ("EPR", "ICB") more often than typos.
+        A word the reports spell the other side of the Atlantic ("organization", "prioritize", "program") is
+        read their way first: BM25 matches only the reports' spelling, and on the eval questions that use
+        such words, spelt the American way, held-out MRR fell 0.759 -> 0.611. All-capital words are left
+        alone: they are abbreviations ("EPR", "ICB") more often than typos.
         """
         word = typed.lower()
-        if len(word) < MIN_LETTERS or typed.isupper() or word in self._known or is_english(word):
+        if len(word) < MIN_LETTERS or typed.isupper() or word in self._known:
+            return None
+        variant = next((form for form in _spellings(word) if form in self._known), None)
+        if variant is not None:
+            return Correction(typed, _cased(variant, typed), variant=True)
+        if is_english(word):
             return None
         limit = 2 if len(word) >= LONG_WORD else 1
         found = _closest(word, self._by_initial.get(word[0], ()), limit)
         if not found:
             return None
         best = found[0] if len(found) == 1 else min(found, key=lambda word: (-self._passages_with(word), word))
-        return best.capitalize() if typed[0].isupper() else best
+        return Correction(typed, _cased(best, typed))
+
+
+def _cased(word: str, typed: str) -> str:
+    return word.capitalize() if typed[0].isupper() else word
 
 
 def _closest(word: str, words: Collection[str], limit: int) -> list[str]:
@@ -128,17 +147,19 @@ def is_english(word: str) -> bool:
     if word in english:
         return True
     unapostrophised = (f"{word[:-2]}'{word[-2:]}", f"{word[:-1]}'{word[-1:]}")
-    if any(variant in english for variant in unapostrophised):
-        return True
-    americanised = [pattern.sub(replacement, word) for pattern, replacement in _BRITISH_TO_AMERICAN]
-    americanised.append(_americanise(word))
-    return any(variant != word and variant in english for variant in americanised)
+    return any(variant in english for variant in (*unapostrophised, *_spellings(word)))
 
 
-def _americanise(word: str) -> str:
-    for pattern, replacement in _BRITISH_TO_AMERICAN:
-        word = pattern.sub(replacement, word)
-    return word
+def _spellings(word: str) -> list[str]:
+    """The word's other spellings, British and American, one change at a time and all changes together."""
+    forms: list[str] = []
+    for rules in (_BRITISH_TO_AMERICAN, _AMERICAN_TO_BRITISH):
+        together = word
+        for pattern, replacement in rules:
+            forms.append(pattern.sub(replacement, word))
+            together = pattern.sub(replacement, together)
+        forms.append(together)
+    return [form for form in dict.fromkeys(forms) if form != word]
 
 
 _BRITISH_TO_AMERICAN: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -151,6 +172,16 @@ _BRITISH_TO_AMERICAN: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"ogue(?=s?$)"), "og"),
     (re.compile(r"ence(?=s?$)"), "ense"),
     (re.compile(r"mme(?=s?$)"), "m"),
+)
+_AMERICAN_TO_BRITISH: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?<=[a-z])iz(?=(?:e|ed|es|ing|ation|ations|er|ers)$)"), "is"),
+    (re.compile(r"yz(?=(?:e|ed|es|ing)$)"), "ys"),
+    (re.compile(r"(?<=[a-z][^aeiou])or(?=(?:s|ed|ing|ite|ites|al|able)?$)"), "our"),
+    (re.compile(r"(?<=[a-z])ter(?=[sd]?$)"), "tre"),
+    (re.compile(r"(?<=[aeiou])l(?=(?:ing|ed|er|ers)$)"), "ll"),
+    (re.compile(r"og(?=s?$)"), "ogue"),
+    (re.compile(r"ense(?=s?$)"), "ence"),
+    (re.compile(r"(?<=gra)m(?=s?$)"), "mme"),
 )
 
 

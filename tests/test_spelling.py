@@ -13,7 +13,10 @@ from evals.golden_check import GoldItem
 from evals.typos import mistype, with_typos
 from ingest.organisations import build_organisation_index
 
-REPORT_WORDS = ["innovation", "funding", "fellowship", "fellowships", "sites", "steps", "committees", "torbay", "board"]
+REPORT_WORDS = [
+    *("innovation", "funding", "fellowship", "fellowships", "sites", "steps", "committees", "torbay", "board"),
+    *("organisations", "prioritise", "centre", "color"),
+]
 PASSAGES = {"sites": 12, "steps": 2}
 
 
@@ -29,14 +32,14 @@ def test_mistyped_words_are_read_as_the_report_words(spell: SpellingCorrector) -
 
 
 def test_a_tie_goes_to_the_word_more_passages_use(spell: SpellingCorrector) -> None:
-    assert spell.correct_word("stes") == "sites"  # "steps" is one edit away too, but rarer
+    assert spell("stes").text == "sites"  # "steps" is one edit away too, but rarer
 
 
 def test_swapped_letters_cost_one_edit_and_long_words_allow_two(spell: SpellingCorrector) -> None:
     assert edit_distance("fudning", "funding", 2) == 1
-    assert spell.correct_word("cmomittes") == "committees"  # swap + drop, nine letters
-    assert spell.correct_word("baord") == "board"
-    assert spell.correct_word("bxxrd") is None, "two edits are too many for a five-letter word"
+    assert spell("cmomittes").text == "committees"  # swap + drop, nine letters
+    assert spell("baord").text == "board"
+    assert spell("bxxrd").text == "bxxrd", "two edits are too many for a five-letter word"
 
 
 def test_capitalisation_is_kept(spell: SpellingCorrector) -> None:
@@ -79,3 +82,14 @@ def test_eval_typos_are_deterministic_and_leave_short_words_alone() -> None:
         assert len(original) >= 5 and original[0] == typed[0] and original[-1] == typed[-1]
         assert edit_distance(original, typed, 2) == 1
     assert mistype("How are we?", 2, random.Random(0)) == "How are we?"
+
+
+def test_a_word_spelt_the_other_side_of_the_atlantic_is_read_the_reports_way_without_a_note(
+    spell: SpellingCorrector,
+) -> None:
+    corrected = spell("How do organizations prioritize? Which center? What colour?")
+    assert corrected.text == "How do organisations prioritise? Which centre? What color?"
+    assert all(correction.variant for correction in corrected.corrections) and corrected.typos == ()
+    plan = plan_query("Which organizations run fellowhsips?", [], build_organisation_index(), spell=spell)
+    assert '"organisations"' in plan.lexical and "organizations" not in plan.search_text
+    assert plan.corrections == (Correction("fellowhsips", "fellowships"),), "spelling variants are not reported"
