@@ -21,7 +21,14 @@ from assistant.records import Citation, Source
 
 CITATION = re.compile(r"\[(\d{1,2}(?:\s*[,;–-]\s*\d{1,2})*)\]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z*•\-\d])|(?<=[.!?]\s\[\d\])\s+(?=[A-Z])|(?<=\d\]\.)\s+(?=[A-Z])|\n+")
-_NUMBER = re.compile(r"£?\d[\d,]*(?:\.\d+)?\s?(?:%|k|K|m|million|bn)?")
+# A figure: digits not glued to a word or another number ("Q1" and "COVID19" are names), with an optional
+# scale or percent sign after it.
+_FIGURE = re.compile(
+    r"(?<![\w.,])(\d+(?:,\d{3})*(?:\.\d+)?)(?!\.?\d)\s?(%|per ?cent\b|k\b|m\b|bn\b|million\b|billion\b)?",
+    re.IGNORECASE,
+)
+_SCALE = {"k": 1e3, "m": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
+_CLAIM_LIST_NUMBER = re.compile(r"(?:^|(?<=[:;\n]))\s*\d{1,2}[.)](?=\s|$)")
 _WORD = re.compile(r"[a-z0-9]+")
 _BULLET = re.compile(r"^\s*[-*•]\s+")
 _LINK = re.compile(
@@ -362,13 +369,26 @@ def _word_recall(claim: str, passage: str) -> float:
 
 
 def _numbers_present(claim: str, passages: Sequence[str]) -> bool:
-    """Every figure in the claim must be written in a cited passage (after removing spaces and commas)."""
-    figures = [_normalise_number(n) for n in _NUMBER.findall(claim) if any(ch.isdigit() for ch in n)]
+    """Every figure in the claim is one the passages write: the same value in the same unit.
+
+    Figures are compared whole, with their scale and unit: "10 innovations" is not in a passage that only
+    says "10%" or "2010", and "3-5 people" is not in one that says "0.5 - 3 FTE" (a substring test passed
+    all three, and on the eval sets let the model state a number the reports never give). "£200K" and
+    "£200,000" are the same value; the pound sign may be dropped. A list number opening the claim ("1.") is
+    not a figure.
+    """
+    figures = _figures(_CLAIM_LIST_NUMBER.sub(" ", claim))
     if not figures:
         return True
-    haystack = _normalise_number(" ".join(passages))
-    return all(figure in haystack for figure in figures if len(figure) > 0)
+    known = set().union(*(_figures(passage) for passage in passages))
+    return figures <= known
 
 
-def _normalise_number(text: str) -> str:
-    return re.sub(r"[\s,]", "", text.lower())
+def _figures(text: str) -> set[tuple[float, str]]:
+    """(value, "%" or "") of each figure, with "k", "m"/"million" and "bn"/"billion" multiplied out."""
+    found: set[tuple[float, str]] = set()
+    for digits, unit in _FIGURE.findall(text):
+        unit = unit.lower().replace(" ", "")
+        value = float(digits.replace(",", "")) * _SCALE.get(unit, 1.0)
+        found.add((round(value, 6), "%" if unit in ("%", "percent") else ""))
+    return found

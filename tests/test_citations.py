@@ -139,6 +139,27 @@ def test_sentences_cited_after_their_full_stop_are_split_apart() -> None:
     ]
 
 
+def test_a_figure_counts_only_as_the_same_value_in_the_same_unit() -> None:
+    sources = [
+        _source(1, "Health Innovation Network representatives 10%, NIHR ARC 2%, in the 2010 review."),
+        _source(2, "Small (0.5 - 3 FTE) 11 sites in the cohort, with revenue targets from £200K to £2 million."),
+    ]
+    question = "How many innovations has the board approved?"
+    for invented in (
+        "The board has approved 10 innovations [1].",  # only "10%" and "2010" are in the sources
+        "A small team is usually 3-5 people [2].",  # "0.5 - 3" holds a 5 and a 3, not the figure 5
+        "Targets go up to £20 million [2].",
+    ):
+        assert drop_invented_figures(invented, sources, question) == ("", 1), invented
+    for copied in (
+        "Small teams are 0.5 - 3 FTE [2].",
+        "Targets range from £200,000 to 2 million pounds [2].",  # same values, written another way
+        "About 10 per cent were from a Health Innovation Network [1].",
+        "1. Revenue targets matter [2].",  # a list number is not a figure
+    ):
+        assert drop_invented_figures(copied, sources, question) == (copied, 0), copied
+
+
 def test_a_claim_that_only_echoes_the_source_words_gets_no_citation() -> None:
     lead = "The innovation programme at Chelsea is funded by the NHS England budget instead."
     assert repair_citations(lead, SOURCES, FakeEmbedder().embed_documents) == lead
