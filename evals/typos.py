@@ -2,9 +2,9 @@
 
 The golden sets are written with care; staff in a chat box are not. Any question file can be run this way,
 so robustness to typos is measured on questions the assistant was never tuned on. A typo is one letter
-dropped, two neighbouring letters swapped, or one letter replaced, in a word of five letters or more that is
-not a stopword, never its first or last letter. The same file and N always give the same questions (the
-question's id seeds the choices), so two runs compare.
+dropped, two neighbouring letters swapped, or one letter replaced, anywhere in a word of five letters or more
+that is not a stopword. The same file and N always give the same questions (the question's id seeds the
+choices), so two runs compare.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def mistype(text: str, count: int, rng: random.Random) -> str:
 
 
 def _mistype_word(word: str, rng: random.Random) -> str:
-    at = rng.randrange(1, len(word) - 2)
+    at = rng.randrange(len(word) - 1)
     kind = rng.choice(("drop", "swap", "replace"))
     if kind == "drop":
         return word[:at] + word[at + 1 :]

@@ -35,6 +35,11 @@ def test_a_tie_goes_to_the_word_more_passages_use(spell: SpellingCorrector) -> N
     assert spell("stes").text == "sites"  # "steps" is one edit away too, but rarer
 
 
+def test_a_slip_in_the_first_letter_is_corrected_too(spell: SpellingCorrector) -> None:
+    for typed in ("gunding", "ufnding", "unding", "ffunding"):
+        assert spell(typed).text == "funding", typed
+
+
 def test_swapped_letters_cost_one_edit_and_long_words_allow_two(spell: SpellingCorrector) -> None:
     assert edit_distance("fudning", "funding", 2) == 1
     assert spell("cmomittes").text == "committees"  # swap + drop, nine letters
@@ -79,8 +84,7 @@ def test_eval_typos_are_deterministic_and_leave_short_words_alone() -> None:
     changed = [(a, b) for a, b in zip(item.question.split(), first.question.split(), strict=True) if a != b]
     assert len(changed) == 2
     for original, typed in changed:
-        assert len(original) >= 5 and original[0] == typed[0] and original[-1] == typed[-1]
-        assert edit_distance(original, typed, 2) == 1
+        assert len(original) >= 5 and edit_distance(original, typed, 2) == 1
     assert mistype("How are we?", 2, random.Random(0)) == "How are we?"
 
 
