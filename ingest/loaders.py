@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import re
 import unicodedata
@@ -368,6 +369,11 @@ _SCANNED_REASON = "no extractable text: it looks like a scanned PDF; run OCR on 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 _HYPHENATED_LINE_END = re.compile(r"([^\W\d_])[-\u00ad][ \t]*\n[ \t]*([^\W\d_])")
+# Running headers and footers (see drop_running_lines).
+RUNNING_LINE_MIN_PAGES = 3
+RUNNING_LINE_SHARE = 0.4
+RUNNING_LINE_DEPTH = 2
+_NUMBER_TOKEN = re.compile(r"(?<![\d.,])\d{1,6}(?![\d.,]\d)")
 _PAGE_NUMBER_LINE = re.compile(r"(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:/|of)\s*\d{1,4})?", re.IGNORECASE)
 
 
@@ -441,7 +447,66 @@ def _extract_pdf_pages(reader: PdfReader) -> tuple[list[PageText], list[str], in
     if pages and blank:
         listed = ", ".join(str(number) for number in blank)
         notes.append(f"no text on page(s) {listed}: images only? run OCR if they matter")
-    return pages, notes, failures
+    return drop_running_lines(pages), notes, failures
+
+
+def drop_running_lines(pages: list[PageText]) -> list[PageText]:
+    """Drop running headers and footers: lines at the top or bottom of a page that repeat across pages.
+
+    A designed report prints its title, chapter or "Page 12 of 40" on every page. Left in, that line joins
+    the text of every chunk (a passage then "mentions" the report title wherever it is), looks like a
+    heading to the splitter, and outweighs real words in BM25. A line counts as running when, among the
+    first or last few lines of its page, it repeats on at least ``RUNNING_LINE_MIN_PAGES`` pages and
+    ``RUNNING_LINE_SHARE`` of them, either word for word or with one number that is the page number plus
+    a fixed offset ("47699 Federal Register", "Page 3 of 40"). Requiring that fixed offset keeps numbered
+    headings ("Key theme 1" at the top of one page, "Key theme 2" two pages on) as text.
+    """
+    if len(pages) < RUNNING_LINE_MIN_PAGES:
+        return pages
+    seen: dict[tuple[str, int | None], set[int]] = {}
+    for index, page in enumerate(pages):
+        for line in _edge_lines(page.text):
+            for key in _running_keys(line, page.number or index + 1):
+                seen.setdefault(key, set()).add(index)
+    needed = max(RUNNING_LINE_MIN_PAGES, math.ceil(RUNNING_LINE_SHARE * len(pages)))
+    running = {key for key, where in seen.items() if len(where) >= needed}
+    if not running:
+        return pages
+    cleaned: list[PageText] = []
+    for index, page in enumerate(pages):
+        lines = page.text.split("\n")
+        number = page.number or index + 1
+        edges = _edge_indices(lines)
+        lines = [
+            line
+            for position, line in enumerate(lines)
+            if not (position in edges and running.intersection(_running_keys(line.strip(), number)))
+        ]
+        text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+        if text.strip():
+            cleaned.append(PageText(number=page.number, text=text))
+    return cleaned
+
+
+def _edge_indices(lines: list[str]) -> set[int]:
+    """Positions of the first and last few non-empty lines of a page, where running headers and footers sit."""
+    filled = [position for position, line in enumerate(lines) if line.strip()]
+    return set(filled[:RUNNING_LINE_DEPTH] + filled[-RUNNING_LINE_DEPTH:])
+
+
+def _edge_lines(text: str) -> list[str]:
+    lines = text.split("\n")
+    return [lines[position].strip() for position in sorted(_edge_indices(lines))]
+
+
+def _running_keys(line: str, page_number: int) -> list[tuple[str, int | None]]:
+    """Ways a line can repeat: as written, or with one of its numbers standing for the page number."""
+    normal = " ".join(line.lower().split())
+    keys: list[tuple[str, int | None]] = [(normal, None)]
+    for match in _NUMBER_TOKEN.finditer(normal):
+        template = f"{normal[: match.start()]}#{normal[match.end() :]}"
+        keys.append((template, int(match.group()) - page_number))
+    return keys
 
 
 def _clean_pdf_text(text: str) -> str:

@@ -117,6 +117,42 @@ def test_pdf_footer_page_numbers_are_dropped(tmp_path: Path) -> None:
     assert [page.text for page in document.pages] == ["Governance matters.", "Culture matters."]
 
 
+class _ReportWithRunningLines(FPDF):
+    """Every page carries the report's title at the top and a footer whose number is the printed page
+    number (the cover is unnumbered, so it is the PDF page minus one)."""
+
+    def header(self) -> None:
+        self.set_font("helvetica", size=9)
+        self.cell(0, 8, "Northshire NHS Trust | Innovation review 2024", new_x="LMARGIN", new_y="NEXT")
+
+    def footer(self) -> None:
+        self.set_y(-15)
+        self.set_font("helvetica", size=9)
+        self.cell(0, 10, f"Innovation review 2024 | {self.page_no() - 1}", align="C")
+
+
+def test_pdf_running_headers_and_footers_are_dropped_but_numbered_headings_kept(tmp_path: Path) -> None:
+    pdf = _ReportWithRunningLines()
+    bodies = [
+        "Key theme 1\nFunding comes from the charity.",
+        "Teams are small.",
+        "Key theme 2\nStaff need protected time.",
+        "Boards sponsor innovation.",
+        "Key theme 3\nPartners share posts.",
+    ]
+    for body in bodies:
+        pdf.add_page()
+        pdf.set_font("helvetica", size=12)
+        pdf.multi_cell(0, 8, body)
+    path = tmp_path / "running.pdf"
+    path.write_bytes(bytes(pdf.output()))
+
+    document = load_document(path)
+
+    assert [page.text for page in document.pages] == bodies
+    assert [page.number for page in document.pages] == [1, 2, 3, 4, 5]
+
+
 def test_pdf_title_comes_from_metadata_when_sensible(tmp_path: Path) -> None:
     titled = write_pdf(tmp_path / "a.pdf", ["Body text of the report."], title="Spreading Innovation in the NHS")
     placeholder = write_pdf(tmp_path / "b.pdf", ["First line as title\nMore body."], title="Microsoft Word - b.docx")
