@@ -13,22 +13,33 @@ from collections.abc import Callable, Iterable, Sequence
 from assistant.query import staff_synonyms
 
 MIN_TERM_COVERAGE = 0.25
-# Words too common in these reports (or in questions) to say whether a passage is about the question.
+# Words too common in these reports (or in questions) to say whether a passage is about the question. The
+# second group frames a question without naming its topic ("any examples of ...", "what happens once
+# someone ..."); counted as terms, they made answerable questions in staff's words look unanswerable
+# (two of 42 answerable questions in a set written after tuning were refused before generation).
 GENERIC_TERMS = frozenset(
     """nhs innovation innovations innovative trust trusts site sites organisation organisations function
     functions team teams staff report reports programme what which when where does have with from that this
     they their about there would could should into your much many some other tell give were been being more
-    most than then them also only just like make help need want know""".split()
+    most than then them also only just like make help need want know"""
+    """ example examples instance anyone anybody anything anywhere someone somebody something everyone
+    everything happen happens happened mostly usually really actually basically generally typically thing
+    things ways kind sort once already else please thanks exactly doing going getting looking said says think
+    mean means""".split()
 )
+_ABBREVIATION = re.compile(r"\b[A-Z]{2,3}\b")
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "er", "ed", "es", "ly", "s")
 
 Knows = Callable[[str], bool]
 
 
 def specific_terms(question: str, ignore: Iterable[str] = ()) -> set[str]:
-    """The question's words that could tell passages apart: longer than three letters and not generic."""
+    """The question's words that could tell passages apart: longer than three letters and not generic, and
+    abbreviations written in capitals ("XR", "IG"), which are often the whole topic of a staff question."""
     skip = GENERIC_TERMS | set(ignore)
-    return {word for word in re.findall(r"[a-z0-9]+", question.lower()) if len(word) > 3 and word not in skip}
+    words = {word for word in re.findall(r"[a-z0-9]+", question.lower()) if len(word) > 3 and word not in skip}
+    abbreviations = {word.lower() for word in _ABBREVIATION.findall(question) if word.lower() not in skip}
+    return words | abbreviations
 
 
 def term_coverage(question: str, passages: Sequence[str], ignore: Iterable[str] = ()) -> tuple[float, int]:
@@ -39,9 +50,16 @@ def term_coverage(question: str, passages: Sequence[str], ignore: Iterable[str] 
         return 1.0, 0
     haystack = " ".join(passages).lower()
     found = sum(
-        1 for word in words if any(_stem(alternative) in haystack for alternative in (word, *staff_synonyms(word)))
+        1 for word in words if any(_occurs(alternative, haystack) for alternative in (word, *staff_synonyms(word)))
     )
     return found / len(words), len(words)
+
+
+def _occurs(word: str, haystack: str) -> bool:
+    """A short word as a whole word ("xr", not the "xr" inside another word); a longer one by its stem."""
+    if len(word) <= 3:
+        return re.search(rf"\b{re.escape(word)}\b", haystack) is not None
+    return _stem(word) in haystack
 
 
 def unknown_names(names: Sequence[str], knows: Knows) -> list[str]:
