@@ -371,8 +371,8 @@ _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi",
 _HYPHENATED_LINE_END = re.compile(r"([^\W\d_])[-\u00ad][ \t]*\n[ \t]*([^\W\d_])")
 # Running headers and footers (see drop_running_lines).
 RUNNING_LINE_MIN_PAGES = 3
-RUNNING_LINE_SHARE = 0.4
-RUNNING_LINE_DEPTH = 2
+RUNNING_LINE_SHARE = 0.3
+RUNNING_LINE_DEPTH = 3
 _NUMBER_TOKEN = re.compile(r"(?<![\d.,])\d{1,6}(?![\d.,]\d)")
 _PAGE_NUMBER_LINE = re.compile(r"(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:/|of)\s*\d{1,4})?", re.IGNORECASE)
 
