@@ -118,12 +118,13 @@ def test_pdf_footer_page_numbers_are_dropped(tmp_path: Path) -> None:
 
 
 class _ReportWithRunningLines(FPDF):
-    """Every page carries the report's title at the top and a footer whose number is the printed page
-    number (the cover is unnumbered, so it is the PDF page minus one)."""
+    """Every page carries a three-line header (title, page number, edition) and a footer whose number is the
+    printed page number (the cover is unnumbered, so it is the PDF page minus one)."""
 
     def header(self) -> None:
         self.set_font("helvetica", size=9)
-        self.cell(0, 8, "Northshire NHS Trust | Innovation review 2024", new_x="LMARGIN", new_y="NEXT")
+        for line in ("Northshire NHS Trust | Innovation review", str(self.page_no()), "Final report_2024"):
+            self.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
 
     def footer(self) -> None:
         self.set_y(-15)
