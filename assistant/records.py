@@ -52,6 +52,9 @@ class LoadedDocument:
     content_hash: str
     file_format: str
     warnings: tuple[str, ...] = ()
+    # PDF headings read from font size and weight (see ingest.pdf_headings): the splitter then trusts only
+    # those and stops guessing headings from short lines.
+    headings_from_fonts: bool = False
 
 
 @dataclass(frozen=True)

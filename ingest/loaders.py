@@ -1,9 +1,10 @@
 """Turn files on disk into :class:`LoadedDocument` records: the first step of ingestion.
 
 Every format ends up as plain text with its line structure intact, because the splitter finds headings,
-lists and paragraphs from lines. Headings from Word and HTML are written as markdown ``#`` lines so that
-one splitter understands every format. PDF pages keep their 1-based numbers, as printed in a viewer, so
-citations can point a reader at the right page; other formats are one page with ``number=None``.
+lists and paragraphs from lines. Headings from Word and HTML, and PDF lines whose fonts mark them as headings
+(:mod:`ingest.pdf_headings`), are written as markdown ``#`` lines so that one splitter understands every format.
+PDF pages keep their 1-based numbers, as printed in a viewer, so citations can point a reader at the right
+page; other formats are one page with ``number=None``.
 
 Markdown and plain text are kept verbatim (only line endings are normalised): evaluation matches quotes
 from the documents against this text character for character.
@@ -36,6 +37,7 @@ from pypdf import PdfReader
 from pypdf.errors import DependencyError
 
 from assistant.records import DocumentInfo, LoadedDocument, PageText
+from ingest.pdf_headings import PageStyles, heading_levels, kept_lines, mark_headings, page_styles
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".pdf", ".md", ".markdown", ".txt", ".docx", ".html", ".htm"})
 METADATA_FILE_NAME = "metadata.json"
@@ -74,6 +76,7 @@ class _Extraction:
     pages: tuple[PageText, ...]
     warnings: tuple[str, ...] = ()
     title_hint: str | None = None
+    headings_from_fonts: bool = False
 
 
 # --------------------------------------------------------------------------------------------- discovery
@@ -220,6 +223,7 @@ def load_document(path: Path, info: DocumentInfo | None = None) -> LoadedDocumen
         content_hash=hashlib.sha256(raw).hexdigest(),
         file_format=_FILE_FORMATS[suffix],
         warnings=extraction.warnings,
+        headings_from_fonts=extraction.headings_from_fonts,
     )
 
 
@@ -400,7 +404,7 @@ def _read_pdf(path: Path, raw: bytes) -> _Extraction:
             raise UnreadableDocument(path, f"damaged or not a valid PDF ({_short_reason(error)})") from error
         if page_count == 0:
             raise UnreadableDocument(path, "damaged or not a valid PDF (it has no pages)")
-        pages, page_warnings, failures = _extract_pdf_pages(reader)
+        pages, page_warnings, failures, from_fonts = _extract_pdf_pages(reader)
     if not pages:
         if failures == page_count:
             raise UnreadableDocument(path, "damaged or not a valid PDF (text extraction failed on every page)")
@@ -408,7 +412,7 @@ def _read_pdf(path: Path, raw: bytes) -> _Extraction:
     notes = list(page_warnings)
     if diagnostics:
         notes.append(_summarise_diagnostics(diagnostics))
-    return _Extraction(pages=tuple(pages), warnings=tuple(notes), title_hint=title_hint)
+    return _Extraction(pages=tuple(pages), warnings=tuple(notes), title_hint=title_hint, headings_from_fonts=from_fonts)
 
 
 def _unlock(path: Path, reader: PdfReader) -> None:
@@ -428,26 +432,38 @@ def _pdf_title(reader: PdfReader) -> str | None:
     return str(title) if title else None
 
 
-def _extract_pdf_pages(reader: PdfReader) -> tuple[list[PageText], list[str], int]:
+def _extract_pdf_pages(reader: PdfReader) -> tuple[list[PageText], list[str], int, bool]:
+    """Pages with text, notes for the user, pages that failed, and whether headings came from the fonts.
+
+    Running headers and footers are dropped before the font headings are marked: a title printed large at
+    the top of every page is not a heading of each page.
+    """
     pages: list[PageText] = []
+    styles: list[PageStyles] = []
     notes: list[str] = []
     blank: list[int] = []
     failures = 0
     for number, page in enumerate(reader.pages, start=1):
         try:
-            text = _clean_pdf_text(page.extract_text() or "")
+            raw, page_style = page_styles(page)
+            text = _clean_pdf_text(raw)
         except Exception:  # pypdf can fail on one page's content stream and still read the others.
             failures += 1
             notes.append(f"page {number}: could not extract text")
             continue
         if text.strip():
             pages.append(PageText(number=number, text=text))
+            styles.append(page_style)
         else:
             blank.append(number)
     if pages and blank:
         listed = ", ".join(str(number) for number in blank)
         notes.append(f"no text on page(s) {listed}: images only? run OCR if they matter")
-    return drop_running_lines(pages), notes, failures
+    kept = drop_running_lines(pages)
+    style_of = dict(zip((page.number for page in pages), styles, strict=True))
+    levels = heading_levels([kept_lines(style_of[page.number], page.text) for page in kept])
+    marked = [PageText(page.number, mark_headings(page.text, level)) for page, level in zip(kept, levels, strict=True)]
+    return marked, notes, failures, any(levels)
 
 
 def drop_running_lines(pages: list[PageText]) -> list[PageText]:

@@ -102,9 +102,10 @@ def split_document(
     count_tokens: TokenCounter = estimate_tokens,
 ) -> list[Chunk]:
     """Split a loaded document into chunks with section path, page, kind and organisations."""
-    blocks = _blocks(document, document.info.title)
+    guess = not document.headings_from_fonts
+    blocks = _blocks(document, document.info.title, guess)
     top_level = _table_of_contents(blocks)
-    units = _units(blocks, top_level)
+    units = _units(blocks, top_level, guess)
     packed = _absorb_fragments(list(_pack(units, count_tokens)), count_tokens)
     return [
         _make_chunk(document, group, text, position, organisations, _describing_unit(group, count_tokens))
@@ -169,7 +170,7 @@ def _has_case_study(group: list[_Unit]) -> bool:
     return any(unit.kind == "case_study" for unit in group)
 
 
-def _blocks(document: LoadedDocument, title: str) -> list[_Block]:
+def _blocks(document: LoadedDocument, title: str, guess: bool = True) -> list[_Block]:
     """Paragraph-like blocks, each with its page and slide; a PDF page is treated as a slide.
 
     A block that only repeats the document's title ("Innovation Ecosystem Programme" on a divider slide or a
@@ -186,7 +187,7 @@ def _blocks(document: LoadedDocument, title: str) -> list[_Block]:
             slide += 1
             on_slide: list[_Block] = []
             for raw in _BLOCK_GAP.split(slide_text):
-                for piece in _split_dense_block(raw) if page.number is not None else [raw]:
+                for piece in _split_dense_block(raw, guess) if page.number is not None else [raw]:
                     cleaned = piece.strip()
                     if cleaned and not _is_noise(cleaned) and not _repeats_title(cleaned, title_key):
                         on_slide.append(_Block(cleaned, page.number, slide))
@@ -243,8 +244,10 @@ def _wrapped_title(text: str, opens_slide: bool) -> str | None:
     return joined if _looks_like_heading(joined) else None
 
 
-def _split_dense_block(raw: str) -> list[str]:
-    """PDF text has single newlines only: start a new block after a sentence end, before a heading or list."""
+def _split_dense_block(raw: str, guess: bool = True) -> list[str]:
+    """PDF text has single newlines only: start a new block after a sentence end, before a heading or list.
+
+    ``guess=False`` (headings already marked from the fonts): only a marked heading is a heading."""
     lines = [line.rstrip() for line in raw.split("\n") if line.strip()]
     pieces: list[list[str]] = []
     for index, line in enumerate(lines):
@@ -253,8 +256,8 @@ def _split_dense_block(raw: str) -> list[str]:
         starts_new = (
             not pieces
             or previous.rstrip().endswith((".", ":", "!", "?", "”"))
-            or (_looks_like_heading(line) and bool(next_line) and not _looks_like_heading(previous))
-            or _looks_like_heading(previous)
+            or (_looks_like_heading(line, guess) and bool(next_line) and not _looks_like_heading(previous, guess))
+            or _looks_like_heading(previous, guess)
         )
         if starts_new:
             pieces.append([line])
@@ -267,12 +270,15 @@ def _is_noise(text: str) -> bool:
     return bool(re.fullmatch(r"[\d\s/|·•-]*", text))
 
 
-def _looks_like_heading(text: str) -> bool:
+def _looks_like_heading(text: str, guess: bool = True) -> bool:
+    """A markdown heading; or, when ``guess``, a short capitalised line without a sentence's ending."""
     line = text.strip()
     if not line or "\n" in line or "\t" in line or len(line) > 110:
         return False
     if _MARKDOWN_HEADING.match(line):
         return True
+    if not guess:
+        return False
     if _LIST_ITEM.match(line) or line.startswith((*_QUOTE_OPEN, "<", "|", "(", "[")):
         return False
     if line.endswith((".", ",", ";", ":", "?", "!", "”", '"', ")", "’")) and not _CASE_STUDY.match(line):
@@ -299,7 +305,7 @@ def _table_of_contents(blocks: list[_Block]) -> set[str]:
     return names if len(names) >= 3 else set()
 
 
-def _units(blocks: list[_Block], top_level: set[str]) -> list[_Unit]:
+def _units(blocks: list[_Block], top_level: set[str], guess: bool = True) -> list[_Unit]:
     """Walk the blocks keeping an outline: level 1 (report section), 2 (slide title), 3 (sub-heading).
 
     Without a contents page, slide titles are level 1. A heading directly followed by another heading is
@@ -328,7 +334,7 @@ def _units(blocks: list[_Block], top_level: set[str]) -> list[_Unit]:
             continue
         following = blocks[index + 1].text if index + 1 < len(blocks) else ""
         closes_slide = index + 1 == len(blocks) or blocks[index + 1].slide != block.slide
-        is_heading = block.title is not None or (_looks_like_heading(block.text) and not following[:1].islower())
+        is_heading = block.title is not None or (_looks_like_heading(block.text, guess) and not following[:1].islower())
         if is_heading and closes_slide and pending is None and not new_slide:
             # A short line that ends a slide after its body heads nothing: it is a caption or a quote's
             # attribution ("Representative from a health innovation network"); as a heading it named the next slide.

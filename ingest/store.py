@@ -32,7 +32,7 @@ from ingest.embedding import embedding_model_name
 
 # Bump when what is stored for a document changes (splitting, the vectors kept), so that the next ingest
 # rebuilds documents indexed by an older version instead of skipping them as unchanged.
-INDEX_FORMAT = 6
+INDEX_FORMAT = 7
 SENTENCES_SUFFIX = "_sentences"
 
 SCHEMA = """

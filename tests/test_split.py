@@ -222,3 +222,48 @@ def test_a_list_is_not_cut_from_the_line_that_introduces_it() -> None:
     listing = _containing(chunks, "1. Role number 1")
     assert len(chunks) > 1
     assert intro in listing.text and "5. Role number 5" in listing.text
+
+
+def _styled_report(path: Path, heading_style: tuple[str, int]) -> Path:
+    """Two pages, each a heading over body text whose narrow column leaves short lines without a full stop
+    ("Partnerships with local", "universities and charities"), as a two-column layout does."""
+    pdf = FPDF()
+    pdf.set_title("Innovation review 2024")
+    pages = [
+        ("Funding the innovation function", "Most sites rely on core funding", "from their own trust budgets."),
+        ("Working with partners", "Partnerships with local", "universities and charities help."),
+    ]
+    for heading, *body in pages:
+        pdf.add_page()
+        pdf.set_font("Helvetica", heading_style[0], heading_style[1])
+        pdf.cell(0, 10, heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", size=10)
+        for line in body:
+            pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, "Sites described their approach in interviews and a self-assessment. " * 6)
+    pdf.output(str(path))
+    return path
+
+
+def test_pdf_headings_come_from_the_fonts_not_from_short_lines(tmp_path: Path) -> None:
+    """Without font information "Partnerships with local" and "Most sites rely on core funding" were
+    headings too, filing the text under broken body lines."""
+    for style in (("B", 14), ("", 16), ("B", 10)):
+        document = load_document(_styled_report(tmp_path / f"styled-{style[0]}{style[1]}.pdf", style))
+        chunks = split_document(document, build_organisation_index())
+
+        assert document.headings_from_fonts
+        assert {chunk.section for chunk in chunks} == {"Funding the innovation function", "Working with partners"}
+        partners = next(chunk for chunk in chunks if "universities and charities" in chunk.text)
+        assert "Partnerships with local" in partners.text
+        assert partners.page == 2
+
+
+def test_pdf_in_one_font_still_finds_headings_from_the_lines(tmp_path: Path) -> None:
+    """A PDF whose headings are set like its body gives the fonts nothing to go on: the splitter's line
+    rules apply as before, so a heading on its own line still names the section."""
+    document = load_document(_styled_report(tmp_path / "plain.pdf", ("", 10)))
+    chunks = split_document(document, build_organisation_index())
+
+    assert not document.headings_from_fonts
+    assert "Funding the innovation function" in {part for chunk in chunks for part in chunk.section_path}
