@@ -33,6 +33,7 @@ _BLOCK_GAP = re.compile(r"\n[ \t\u00a0]*\n\s*")
 _TOC_LINE = re.compile(r"^\s*(?:<u>)?(.+?)(?:</u>)?\s*\t+\s*(\d{1,4})\s*$")
 _TOC_ENTRY = re.compile(r"[A-Za-z][^\t\n]{0,80}\t+\d{1,4}(?=\t|\n|$)")
 _MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_HEADING_MARK = re.compile(r"^#{1,6}\s+(?=\S)", re.MULTILINE)
 _CASE_STUDY = re.compile(r"^case stud(?:y|ies)\s*[:\-–]\s*(.+)$", re.IGNORECASE)
 _BEST_PRACTICE = re.compile(r"^(?:best|good|promising) practice", re.IGNORECASE)
 _RECOMMENDATIONS = re.compile(r"^recommendations?\b", re.IGNORECASE)
@@ -539,6 +540,9 @@ def _make_chunk(
     organisations: OrganisationIndex,
     describe: _Unit,
 ) -> Chunk:
+    # The "#" marks that tell the splitter a line is a heading (Word, HTML and PDF headings are written that
+    # way) are not part of the passage a reader or the model sees.
+    text = _HEADING_MARK.sub("", text)
     first = group[0]
     path = describe.path if len(group) == 1 else describe.path[:2]
     kinds = [unit.kind for unit in group]

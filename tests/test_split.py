@@ -267,3 +267,28 @@ def test_pdf_in_one_font_still_finds_headings_from_the_lines(tmp_path: Path) -> 
 
     assert not document.headings_from_fonts
     assert "Funding the innovation function" in {part for chunk in chunks for part in chunk.section_path}
+
+
+def test_pdf_sub_headings_are_shown_without_the_marks_that_made_them_headings(tmp_path: Path) -> None:
+    pdf = FPDF()
+    pdf.set_title("Innovation review 2024")
+    for chapter, section in (("Governance and resources", "Funding models"), ("Culture", "Protected time")):
+        pdf.add_page()
+        pdf.set_font("Helvetica", "B", 18)
+        pdf.cell(0, 12, chapter, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.cell(0, 8, section, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", size=10)
+        pdf.multi_cell(0, 6, "Sites described their approach in interviews and a self-assessment. " * 4)
+    path = tmp_path / "nested.pdf"
+    pdf.output(str(path))
+
+    chunks = split_document(load_document(path), build_organisation_index())
+
+    assert {chunk.section for chunk in chunks} == {
+        "Governance and resources > Funding models",
+        "Culture > Protected time",
+    }
+    texts = "\n".join(chunk.text for chunk in chunks)
+    assert "Funding models" in texts
+    assert "#" not in texts
