@@ -46,26 +46,37 @@ class PageStyles:
 
 
 def page_styles(page: PageObject) -> tuple[str, PageStyles]:
-    """The page's text (as ``extract_text`` gives it) and its lines' font styles, from one pass."""
+    """The page's text (as ``extract_text`` gives it) and its lines' font styles, from one pass.
+
+    The styles only refine the splitting, so a run the visitor cannot read (a damaged font dictionary, a
+    missing matrix) drops the page's styles rather than its text.
+    """
     lines: list[_Line] = []
     last_y: float | None = None
+    readable = True
 
     def visit(text: str, cm: Sequence[float], tm: Sequence[float], font: dict[str, object] | None, size: float) -> None:
-        nonlocal last_y
+        nonlocal last_y, readable
         letters = _KEY.sub("", text)
-        if not letters:
+        if not letters or not readable:
             return
-        scale = abs(tm[3] or 1.0) * abs(cm[3] or 1.0)
-        y = round(cm[5] + tm[5] * (cm[3] or 1.0), 1)
+        try:
+            scale = abs(tm[3] or 1.0) * abs(cm[3] or 1.0)
+            y = round(cm[5] + tm[5] * (cm[3] or 1.0), 1)
+            name = str((font or {}).get("/BaseFont", ""))
+            style = (round(abs(size) * scale, 1), "bold" in name.lower() or "black" in name.lower())
+        except (TypeError, ValueError, IndexError, AttributeError):
+            readable = False
+            return
         if not lines or y != last_y or "\n" in text.rstrip(" "):
             lines.append(_Line())
         last_y = y
-        name = str((font or {}).get("/BaseFont", ""))
-        style = (round(abs(size) * scale, 1), "bold" in name.lower() or "black" in name.lower())
         lines[-1].text.append(letters)
         lines[-1].styles[style] += len(letters)
 
     text = page.extract_text(visitor_text=visit) or ""
+    if not readable:
+        return text, PageStyles(())
     return text, PageStyles(tuple(("".join(line.text), tuple(line.styles.items())) for line in lines))
 
 

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 import docx
@@ -24,6 +25,7 @@ from ingest.loaders import (
     load_document,
     read_corpus_metadata,
 )
+from ingest.pdf_headings import page_styles
 
 # --------------------------------------------------------------------------------------------- helpers
 
@@ -542,3 +544,19 @@ def test_bundled_corpus_loads_with_catalogue_titles_and_verbatim_text_apart_from
         assert len(document.pages) == 1
         assert document.pages[0].text == flatten_inline_html(path.read_text(encoding="utf-8"))
         assert document.warnings == ()
+
+
+class _PageWithUnreadableStyles:
+    """A page whose text runs come with no text matrix, as a damaged content stream can give them."""
+
+    def extract_text(self, visitor_text: Callable[..., None]) -> str:
+        visitor_text("Funding the innovation function", [1, 0, 0, 1, 0, 0], None, {"/BaseFont": "/Arial-Bold"}, 14)
+        visitor_text("Most sites rely on core funding.", [1, 0, 0, 1, 0, 0], None, {"/BaseFont": "/Arial"}, 10)
+        return "Funding the innovation function\nMost sites rely on core funding."
+
+
+def test_unreadable_font_styles_cost_the_headings_not_the_text() -> None:
+    text, styles = page_styles(_PageWithUnreadableStyles())  # type: ignore[arg-type]
+
+    assert text == "Funding the innovation function\nMost sites rely on core funding."
+    assert styles.lines == ()
