@@ -372,6 +372,8 @@ _ENCRYPTED_REASON = "encrypted PDF: remove the password and ingest it again"
 _SCANNED_REASON = "no extractable text: it looks like a scanned PDF; run OCR on it first"
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
+# A bullet set in a symbol font (Word's Symbol and Wingdings bullets) comes out as a private-use character.
+_SYMBOL_BULLET = re.compile(r"^([ \t]*)[\ue000-\uf8ff][ \t]*", re.MULTILINE)
 _HYPHENATED_LINE_END = re.compile(r"([^\W\d_])[-\u00ad][ \t]*\n[ \t]*([^\W\d_])")
 # Running headers and footers (see drop_running_lines).
 RUNNING_LINE_MIN_PAGES = 3
@@ -529,6 +531,9 @@ def _clean_pdf_text(text: str) -> str:
     """Undo PDF layout artefacts while keeping the line breaks the splitter relies on."""
     text = _normalise_line_endings(text).translate(_LIGATURES)
     text = _CONTROL_CHARS.sub("", text)
+    # As "•", so the splitter keeps the list with its introduction and a point can be quoted without a glyph
+    # that shows as an empty box.
+    text = _SYMBOL_BULLET.sub(r"\1• ", text)
     text = _HYPHENATED_LINE_END.sub(_join_hyphenated_word, text).replace("\u00ad", "")
     lines = [line.rstrip() for line in text.split("\n")]
     lines = _drop_page_number_lines(lines)

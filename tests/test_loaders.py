@@ -25,7 +25,7 @@ from ingest.loaders import (
     load_document,
     read_corpus_metadata,
 )
-from ingest.pdf_headings import page_styles
+from ingest.pdf_headings import PageStyles, page_styles
 
 # --------------------------------------------------------------------------------------------- helpers
 
@@ -560,3 +560,14 @@ def test_unreadable_font_styles_cost_the_headings_not_the_text() -> None:
 
     assert text == "Funding the innovation function\nMost sites rely on core funding."
     assert styles.lines == ()
+
+
+def test_bullets_in_a_symbol_font_become_bullets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Word exports its bullets in the Symbol or Wingdings font, which text extraction returns as private-use
+    characters; left as they are, the list was not read as a list and quotes showed an empty box."""
+    extracted = "Sites fund their teams by:\n\uf0b7 core trust budgets\n  \uf0a7\tcharity grants\nSee \uf0e0 p. 4"
+    monkeypatch.setattr("ingest.loaders.page_styles", lambda page: (extracted, PageStyles(())))
+
+    text = load_document(write_pdf(tmp_path / "bullets.pdf", ["placeholder"])).pages[0].text
+
+    assert text == "Sites fund their teams by:\n• core trust budgets\n  • charity grants\nSee \uf0e0 p. 4"
