@@ -327,6 +327,10 @@ def _units(blocks: list[_Block], top_level: set[str], guess: bool = True) -> lis
         new_slide = block.slide != current_slide
         if new_slide:
             current_slide = block.slide
+        if new_slide and (guess or _MARKDOWN_HEADING.match(block.text)):
+            # A PDF page whose headings come from its fonts and that opens mid-text continues the case study
+            # or section of the page before (its second page had lost the case study's organisation and kind);
+            # a slide, or a page opening with a heading, starts afresh.
             case_study = None
             best_practice = False
             strong_container = False

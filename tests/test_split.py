@@ -292,3 +292,32 @@ def test_pdf_sub_headings_are_shown_without_the_marks_that_made_them_headings(tm
     texts = "\n".join(chunk.text for chunk in chunks)
     assert "Funding models" in texts
     assert "#" not in texts
+
+
+def test_a_pdf_case_study_running_over_a_page_break_keeps_its_organisation(tmp_path: Path) -> None:
+    """Each PDF page used to start afresh, so a case study's second page lost its organisation and kind; a
+    page that opens with a heading ("Culture and capabilities") still does."""
+    pdf = FPDF()
+    pdf.set_title("Innovation review 2024")
+    sections = [
+        ("Case Study: Torbay and South Devon NHS Foundation Trust", "Their service earns income from partners. " * 140),
+        ("Culture and capabilities", "Fellowships give clinicians protected time for projects. " * 5),
+    ]
+    for heading, body in sections:
+        pdf.add_page()
+        pdf.set_font("Helvetica", "B", 14)
+        pdf.cell(0, 10, heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", size=10)
+        pdf.multi_cell(0, 6, body)
+    path = tmp_path / "case-study.pdf"
+    pdf.output(str(path))
+
+    chunks = split_document(load_document(path), build_organisation_index())
+
+    torbay = ("Torbay and South Devon NHS Foundation Trust",)
+    assert {chunk.page for chunk in chunks if "earns income" in chunk.text} == {1, 2}
+    for chunk in chunks:
+        if "earns income" in chunk.text:
+            assert (chunk.kind, chunk.organisations) == ("case_study", torbay), chunk.page
+        else:
+            assert chunk.kind != "case_study" and chunk.organisations == () and chunk.page == 3
