@@ -28,6 +28,7 @@ MIN_HEADINGS = 2
 MAX_LEVELS = 3
 _DOT_LEADER = re.compile(r"\.{4,}|…{2,}")
 _KEY = re.compile(r"\s+")
+_NUMBERED = re.compile(r"(?:\d+(?:\.\d+)*\.?|[IVX]+\.|[A-Z]\.)\s")
 
 
 @dataclass
@@ -122,7 +123,8 @@ def _level(size: float, recurring: Sequence[float]) -> int:
 def mark_headings(text: str, headings: dict[str, int]) -> str:
     """Write the page's heading lines as markdown headings; other lines unchanged.
 
-    A heading the layout wrapped over two lines is one heading ("Developing the innovation / strategy").
+    A heading the layout wrapped over two lines is one heading ("Developing the innovation / strategy"), but
+    not when the first line is complete ("... priorities?") or the next is numbered ("3.1.1 Respondents").
     """
     if not headings:
         return text
@@ -131,7 +133,7 @@ def mark_headings(text: str, headings: dict[str, int]) -> str:
     for line in text.split("\n"):
         stripped = line.strip()
         level = headings.get(_KEY.sub("", stripped)) if _is_heading_text(stripped) else None
-        if level is not None and previous_level == level and out:
+        if level is not None and previous_level == level and out and _continues(out[-1], stripped):
             out[-1] = f"{out[-1]} {stripped}"
         elif level is not None:
             out.append(f"{'#' * level} {stripped}")
@@ -139,6 +141,10 @@ def mark_headings(text: str, headings: dict[str, int]) -> str:
             out.append(line)
         previous_level = level
     return "\n".join(out)
+
+
+def _continues(heading: str, line: str) -> bool:
+    return not heading.endswith(("?", "!")) and not _NUMBERED.match(line)
 
 
 def _body_style(pages: Sequence[PageStyles]) -> tuple[float, bool] | None:

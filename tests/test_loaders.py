@@ -25,7 +25,7 @@ from ingest.loaders import (
     load_document,
     read_corpus_metadata,
 )
-from ingest.pdf_headings import PageStyles, page_styles
+from ingest.pdf_headings import PageStyles, mark_headings, page_styles
 
 # --------------------------------------------------------------------------------------------- helpers
 
@@ -571,3 +571,12 @@ def test_bullets_in_a_symbol_font_become_bullets(tmp_path: Path, monkeypatch: py
     text = load_document(write_pdf(tmp_path / "bullets.pdf", ["placeholder"])).pages[0].text
 
     assert text == "Sites fund their teams by:\n• core trust budgets\n  • charity grants\nSee \uf0e0 p. 4"
+
+
+def test_a_wrapped_heading_is_joined_but_a_complete_or_numbered_one_is_not() -> None:
+    headings = {"Developingthe": 2, "innovationstrategy": 2, "Whatdositesneed?": 2, "3.1Respondents": 2}
+    text = "Developing the\ninnovation strategy\nBody text.\nWhat do sites need?\n3.1 Respondents\nMore text."
+
+    assert mark_headings(text, headings) == (
+        "## Developing the innovation strategy\nBody text.\n## What do sites need?\n## 3.1 Respondents\nMore text."
+    )
