@@ -32,6 +32,8 @@ _SLIDE_GAP = re.compile(r"\n[ \t\u00a0]*\n[ \t\u00a0]*\n[ \t\u00a0]*\n\s*")
 _BLOCK_GAP = re.compile(r"\n[ \t\u00a0]*\n\s*")
 _TOC_LINE = re.compile(r"^\s*(?:<u>)?(.+?)(?:</u>)?\s*\t+\s*(\d{1,4})\s*$")
 _TOC_ENTRY = re.compile(r"[A-Za-z][^\t\n]{0,80}\t+\d{1,4}(?=\t|\n|$)")
+# A contents line as a PDF prints it: "1.1. Why do we need a review? ........ 5".
+_DOTTED_TOC_ENTRY = re.compile(r"[A-Za-z][^\n]{0,150}?(?:\.{4,}|…{2,})\s*\d{1,4}[ \t]*(?=\n|$)")
 _MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _HEADING_MARK = re.compile(r"^#{1,6}\s+(?=\S)", re.MULTILINE)
 _CASE_STUDY = re.compile(r"^case stud(?:y|ies)\s*[:\-–]\s*(.+)$", re.IGNORECASE)
@@ -334,8 +336,12 @@ def _units(blocks: list[_Block], top_level: set[str], guess: bool = True) -> lis
             case_study = None
             best_practice = False
             strong_container = False
-        if not contents_seen and _is_table_of_contents(block):
+        if _is_dotted_contents(block) or (not contents_seen and _is_table_of_contents(block)):
             contents_seen = True
+            if pending is not None and pending[0] in outline:
+                # The contents page's own heading heads nothing once its entries are gone.
+                _set_outline(outline, outline.index(pending[0]) + 1, "")
+                pending, orphan = None, None
             continue
         following = blocks[index + 1].text if index + 1 < len(blocks) else ""
         closes_slide = index + 1 == len(blocks) or blocks[index + 1].slide != block.slide
@@ -424,6 +430,14 @@ def _set_outline(outline: list[str], level: int, heading: str) -> None:
 def _is_table_of_contents(block: _Block) -> bool:
     """A contents page: at least three "Title<TAB>page" entries in one block."""
     return len(_TOC_ENTRY.findall(block.text)) >= 3
+
+
+def _is_dotted_contents(block: _Block) -> bool:
+    """A block of a PDF's contents pages: mostly "Title ...... page" lines. Every such block goes, however
+    many pages the contents run to: indexed, it named every section and matched any question a little."""
+    lines = [line for line in block.text.split("\n") if line.strip()]
+    entries = len(_DOTTED_TOC_ENTRY.findall(block.text))
+    return entries >= 2 and entries * 2 >= len(lines)
 
 
 def _strip_markup(text: str) -> str:

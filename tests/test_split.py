@@ -321,3 +321,27 @@ def test_a_pdf_case_study_running_over_a_page_break_keeps_its_organisation(tmp_p
             assert (chunk.kind, chunk.organisations) == ("case_study", torbay), chunk.page
         else:
             assert chunk.kind != "case_study" and chunk.organisations == () and chunk.page == 3
+
+
+def test_a_pdf_contents_page_with_dot_leaders_is_not_indexed(tmp_path: Path) -> None:
+    """Indexed, the contents page named every section and matched any question a little."""
+    pdf = FPDF()
+    pdf.set_title("Innovation review 2024")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(0, 10, "Contents", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=10)
+    for entry, page in (("1. Funding the innovation function", 2), ("2. Working with partners", 2), ("3. Culture", 3)):
+        pdf.cell(0, 6, f"{entry} {'.' * 40} {page}", new_x="LMARGIN", new_y="NEXT")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(0, 10, "1. Funding the innovation function", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=10)
+    pdf.multi_cell(0, 6, "Most sites rely on core funding from their own trust budgets. " * 3)
+    path = tmp_path / "contents.pdf"
+    pdf.output(str(path))
+
+    chunks = split_document(load_document(path), build_organisation_index())
+
+    assert [chunk.section for chunk in chunks] == ["1. Funding the innovation function"]
+    assert "...." not in chunks[0].text
