@@ -9,7 +9,7 @@ by size, largest first) and the splitter stops guessing for that document.
 
 pypdf reports each text run to a visitor with its font and size; runs on one baseline form a visual line,
 which is matched to an extracted line by its letters, ignoring spaces. A visitor that misses a run only
-means that line is not marked, so the worst case is today's guessing.
+means that line is not marked; at worst the splitter guesses, as it does for a PDF set in one font.
 """
 
 from __future__ import annotations
