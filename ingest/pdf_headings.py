@@ -28,6 +28,8 @@ MIN_HEADINGS = 2
 MAX_LEVELS = 3
 _DOT_LEADER = re.compile(r"\.{4,}|…{2,}")
 _KEY = re.compile(r"\s+")
+# Font names that say the face is heavier than regular ("Arial-BoldMT", "OpenSans-SemiBold", "Lato-Heavy").
+_HEAVY_WEIGHTS = ("bold", "black", "heavy", "demi")
 _NUMBERED = re.compile(r"(?:\d+(?:\.\d+)*\.?|[IVX]+\.|[A-Z]\.)\s")
 
 
@@ -65,7 +67,7 @@ def page_styles(page: PageObject) -> tuple[str, PageStyles]:
             scale = abs(tm[3] or 1.0) * abs(cm[3] or 1.0)
             y = round(cm[5] + tm[5] * (cm[3] or 1.0), 1)
             name = str((font or {}).get("/BaseFont", ""))
-            style = (round(abs(size) * scale, 1), "bold" in name.lower() or "black" in name.lower())
+            style = (round(abs(size) * scale, 1), any(weight in name.lower() for weight in _HEAVY_WEIGHTS))
         except (TypeError, ValueError, IndexError, AttributeError):
             readable = False
             return
