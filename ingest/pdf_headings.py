@@ -26,7 +26,7 @@ SIZE_FACTOR = 1.15
 MAX_HEADING_WORDS = 16
 MIN_HEADINGS = 2
 MAX_LEVELS = 3
-_DOT_LEADER = re.compile(r"\.{4,}|…{2,}")
+_DOT_LEADER = re.compile(r"(?:\.[ \t]?){4,}|…{2,}")
 _KEY = re.compile(r"\s+")
 # Font names that say the face is heavier than regular ("Arial-BoldMT", "OpenSans-SemiBold", "Lato-Heavy").
 _HEAVY_WEIGHTS = ("bold", "black", "heavy", "demi")
@@ -177,11 +177,12 @@ def _heading_size(styles: Sequence[tuple[tuple[float, bool], int]], body: tuple[
 
 
 def _is_heading_text(line: str) -> bool:
-    """Short, with letters, not a contents line with dot leaders, a run-in label ("SUMMARY:") or a sentence."""
+    """Short, with words (not a figure's "P" or "α"), not a contents line with dot leaders, a run-in label
+    ("SUMMARY:") or a sentence."""
     words = line.split()
     return (
         0 < len(words) <= MAX_HEADING_WORDS
-        and any(character.isalpha() for character in line)
+        and sum(character.isalpha() for character in line) >= 2
         and not _DOT_LEADER.search(line)
         and not line.endswith((":", ".", ",", ";"))
     )

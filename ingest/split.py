@@ -32,8 +32,8 @@ _SLIDE_GAP = re.compile(r"\n[ \t\u00a0]*\n[ \t\u00a0]*\n[ \t\u00a0]*\n\s*")
 _BLOCK_GAP = re.compile(r"\n[ \t\u00a0]*\n\s*")
 _TOC_LINE = re.compile(r"^\s*(?:<u>)?(.+?)(?:</u>)?\s*\t+\s*(\d{1,4})\s*$")
 _TOC_ENTRY = re.compile(r"[A-Za-z][^\t\n]{0,80}\t+\d{1,4}(?=\t|\n|$)")
-# A contents line as a PDF prints it: "1.1. Why do we need a review? ........ 5".
-_DOTTED_TOC_ENTRY = re.compile(r"[A-Za-z][^\n]{0,150}?(?:\.{4,}|…{2,})\s*\d{1,4}[ \t]*(?=\n|$)")
+# A contents line as a PDF prints it: "1.1. Why do we need a review? ........ 5" (or ". . . . 5", as LaTeX does).
+_DOTTED_TOC_ENTRY = re.compile(r"[A-Za-z][^\n]{0,150}?(?:(?:\.[ \t]?){4,}|…{2,})\s*\d{1,4}[ \t]*(?=\n|$)")
 _MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _HEADING_MARK = re.compile(r"^#{1,6}\s+(?=\S)", re.MULTILINE)
 _CASE_STUDY = re.compile(r"^case stud(?:y|ies)\s*[:\-–]\s*(.+)$", re.IGNORECASE)

@@ -331,8 +331,12 @@ def test_a_pdf_contents_page_with_dot_leaders_is_not_indexed(tmp_path: Path) -> 
     pdf.set_font("Helvetica", "B", 16)
     pdf.cell(0, 10, "Contents", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=10)
-    for entry, page in (("1. Funding the innovation function", 2), ("2. Working with partners", 2), ("3. Culture", 3)):
-        pdf.cell(0, 6, f"{entry} {'.' * 40} {page}", new_x="LMARGIN", new_y="NEXT")
+    for entry, leader, page in (
+        ("1. Funding the innovation function", "." * 40, 2),
+        ("2. Working with partners", ". " * 20, 2),  # as LaTeX spaces them
+        ("3. Culture", "." * 40, 3),
+    ):
+        pdf.cell(0, 6, f"{entry} {leader} {page}", new_x="LMARGIN", new_y="NEXT")
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
     pdf.cell(0, 10, "1. Funding the innovation function", new_x="LMARGIN", new_y="NEXT")
