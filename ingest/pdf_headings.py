@@ -15,6 +15,7 @@ means that line is not marked; at worst the splitter guesses, as it does for a P
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -60,7 +61,7 @@ def page_styles(page: PageObject) -> tuple[str, PageStyles]:
 
     def visit(text: str, cm: Sequence[float], tm: Sequence[float], font: dict[str, object] | None, size: float) -> None:
         nonlocal last_y, readable
-        letters = _KEY.sub("", text)
+        letters = _letters(text)
         if not letters or not readable:
             return
         try:
@@ -86,7 +87,7 @@ def page_styles(page: PageObject) -> tuple[str, PageStyles]:
 def kept_lines(styles: PageStyles, text: str) -> PageStyles:
     """Only the visual lines still in ``text``: a running header set in a smaller size on every page must
     not count as the body style (then every line of the real body would look like a heading)."""
-    letters = _KEY.sub("", text)
+    letters = _letters(text)
     return PageStyles(tuple(line for line in styles.lines if line[0] in letters))
 
 
@@ -134,7 +135,7 @@ def mark_headings(text: str, headings: dict[str, int]) -> str:
     previous_level: int | None = None
     for line in text.split("\n"):
         stripped = line.strip()
-        level = headings.get(_KEY.sub("", stripped)) if _is_heading_text(stripped) else None
+        level = headings.get(_letters(stripped)) if _is_heading_text(stripped) else None
         if level is not None and previous_level == level and out and _continues(out[-1], stripped):
             out[-1] = f"{out[-1]} {stripped}"
         elif level is not None:
@@ -143,6 +144,12 @@ def mark_headings(text: str, headings: dict[str, int]) -> str:
             out.append(line)
         previous_level = level
     return "\n".join(out)
+
+
+def _letters(text: str) -> str:
+    """A line's key: its characters without spaces, ligatures spelt out ("ﬀ" -> "ff") as the cleaned page
+    text has them, so a run's text and the extracted line match."""
+    return _KEY.sub("", unicodedata.normalize("NFKC", text))
 
 
 def _continues(heading: str, line: str) -> bool:

@@ -25,7 +25,7 @@ from ingest.loaders import (
     load_document,
     read_corpus_metadata,
 )
-from ingest.pdf_headings import PageStyles, mark_headings, page_styles
+from ingest.pdf_headings import PageStyles, heading_levels, mark_headings, page_styles
 
 # --------------------------------------------------------------------------------------------- helpers
 
@@ -580,3 +580,24 @@ def test_a_wrapped_heading_is_joined_but_a_complete_or_numbered_one_is_not() -> 
     assert mark_headings(text, headings) == (
         "## Developing the innovation strategy\nBody text.\n## What do sites need?\n## 3.1 Respondents\nMore text."
     )
+
+
+class _PageWithLigatures:
+    """A heading whose "fi" is one ligature glyph, as typeset reports print "Key findings" and "Staff"."""
+
+    def extract_text(self, visitor_text: Callable[..., None]) -> str:
+        visitor_text("Key \ufb01ndings", [1, 0, 0, 1, 0, 0], [1, 0, 0, 1, 72, 700], {"/BaseFont": "/Arial-Bold"}, 14)
+        body = "Most sites rely on core funding from their own trust budgets."
+        visitor_text(body, [1, 0, 0, 1, 0, 0], [1, 0, 0, 1, 72, 680], {"/BaseFont": "/Arial"}, 10)
+        return f"Key \ufb01ndings\n{body}"
+
+
+def test_a_heading_with_a_ligature_is_still_found() -> None:
+    """The page text has its ligatures spelt out before headings are marked; the runs' text did not, so such
+    a heading was never matched (a LaTeX textbook's chapter "Topologische Grundbegriffe" was lost this way)."""
+    _, styles = page_styles(_PageWithLigatures())  # type: ignore[arg-type]
+    levels = heading_levels([styles, styles])
+
+    marked = mark_headings("Key findings\nMost sites rely on core funding from their own trust budgets.", levels[0])
+
+    assert marked.splitlines()[0] == "# Key findings"
