@@ -191,7 +191,7 @@ def _describe_source(source: Source) -> str:
     chunk = source.chunk
     parts = [chunk.doc_title, chunk.section or "-"]
     if chunk.page is not None:
-        parts.append(f"p. {chunk.page}")
+        parts.append(chunk.page_reference)
     if chunk.organisations:
         parts.append(", ".join(chunk.organisations[:3]))
     return " | ".join(parts)

@@ -82,7 +82,7 @@ def source_label(chunk: Chunk) -> str:
     if chunk.section_path:
         parts.append(chunk.section_path[-1].split(": ")[-1])
     if chunk.page is not None:
-        parts.append(f"p. {chunk.page}")
+        parts.append(f"p. {chunk.page_label or chunk.page}")
     return " | ".join(parts)
 
 

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, cast
 
-from assistant.records import Answer
+from assistant.records import Answer, page_reference
 
 Rating = Literal["up", "down"]
 RATINGS: tuple[Rating, ...] = ("up", "down")
@@ -72,6 +72,7 @@ class FeedbackSource:
     page: int | None
     chunk_id: str
     passage: str
+    page_label: str | None = None
 
     def label(self) -> str:
         """``[2] Title, Section, p. 14`` — how the CSV export and the feedback log name a source."""
@@ -79,7 +80,7 @@ class FeedbackSource:
         if self.section:
             parts.append(self.section)
         if self.page is not None:
-            parts.append(f"p. {self.page}")
+            parts.append(page_reference(self.page, self.page_label))
         return ", ".join(parts)
 
 
@@ -115,6 +116,7 @@ def feedback_from_answer(
             page=source.chunk.page,
             chunk_id=source.chunk.chunk_id,
             passage=source.passage,
+            page_label=source.chunk.page_label,
         )
         for source in answer.sources
     )
@@ -275,6 +277,7 @@ def _source_dict(source: FeedbackSource) -> dict[str, object]:
         "doc_title": source.doc_title,
         "section": source.section,
         "page": source.page,
+        "page_label": source.page_label,
         "chunk_id": source.chunk_id,
         "passage": source.passage,
     }
@@ -300,6 +303,7 @@ def _feedback_from_row(row: Sequence[object]) -> Feedback:
 
 def _source_from_dict(item: dict[str, object]) -> FeedbackSource:
     page = item.get("page")
+    label = item.get("page_label")
     return FeedbackSource(
         number=int(cast(int, item["number"])),
         doc_id=str(item.get("doc_id", "")),
@@ -308,4 +312,5 @@ def _source_from_dict(item: dict[str, object]) -> FeedbackSource:
         page=None if page is None else int(cast(int, page)),
         chunk_id=str(item.get("chunk_id", "")),
         passage=str(item.get("passage", "")),
+        page_label=label if isinstance(label, str) else None,
     )

@@ -25,10 +25,15 @@ Role = Literal["user", "assistant"]
 
 @dataclass(frozen=True)
 class PageText:
-    """Text of one page (PDF) or of a whole file (formats without pages: ``number`` is None)."""
+    """Text of one page (PDF) or of a whole file (formats without pages: ``number`` is None).
+
+    ``label`` is the page's printed name when the PDF names its pages (/PageLabels: "iv", "A-3", or "12" on
+    the 14th sheet after a cover and contents) and it differs from ``number``; readers look for that name.
+    """
 
     number: int | None
     text: str
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,15 +81,32 @@ class Chunk:
     organisations: tuple[str, ...]
     position: int
     case_study_title: str | None = None
+    page_label: str | None = None
 
     @property
     def section(self) -> str:
         return " > ".join(self.section_path)
 
     @property
+    def page_reference(self) -> str:
+        """How a reader finds the passage: see :func:`page_reference`."""
+        return page_reference(self.page, self.page_label)
+
+    @property
     def domain(self) -> str:
         """The top-level report section ("Governance & Resources"), used as a filter."""
         return self.section_path[0] if self.section_path else ""
+
+
+def page_reference(page: int | None, label: str | None = None) -> str:
+    """``p. 12``; ``p. iv (PDF p. 6)`` when the printed name differs; empty for formats without pages.
+
+    Both are given because a reader holding the printout looks for the printed name, while some viewers'
+    "go to page" box takes the sheet number.
+    """
+    if page is None:
+        return ""
+    return f"p. {label} (PDF p. {page})" if label else f"p. {page}"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from assistant.records import Answer, CaseStudy, Chunk, Citation, Filters, Source
+from assistant.records import Answer, CaseStudy, Chunk, Citation, Filters, Source, page_reference
 
 if TYPE_CHECKING:
     from assistant.feedback import Feedback
@@ -109,7 +109,7 @@ def source_location(chunk: Chunk) -> str:
         parts.append(chunk.section)
     location = " — ".join(parts)
     if chunk.page is not None:
-        location += f" · p. {chunk.page}"
+        location += f" · {chunk.page_reference}"
     return location
 
 
@@ -448,10 +448,19 @@ def eval_failure_markdown(item: Mapping[str, Any]) -> str:
         for rank, source in enumerate(retrieved[:5], start=1):
             metadata = source.get("metadata")
             where_from = metadata if isinstance(metadata, Mapping) else source
-            page = f", p. {where_from['page']}" if where_from.get("page") is not None else ""
+            page = _report_page(where_from)
             where = f"{where_from.get('doc_title', '')}, {where_from.get('section', '')}{page}"
             lines.append(f"{rank}. *{where}*: {_shorten(str(source.get('text', '')), 240)}")
     return "\n".join(lines)
+
+
+def _report_page(where_from: Mapping[str, Any]) -> str:
+    """``, p. 12`` for a retrieved passage in an eval report; reports written before labels have none."""
+    page = where_from.get("page")
+    if not isinstance(page, int):
+        return ""
+    label = where_from.get("page_label")
+    return ", " + page_reference(page, label if isinstance(label, str) else None)
 
 
 def _quote(text: str) -> str:

@@ -96,6 +96,7 @@ class RetrievedSource:
     doc_title: str
     section: str
     page: int | None
+    page_label: str | None
     kind: str
     organisations: tuple[str, ...]
     case_study_title: str | None
@@ -111,6 +112,7 @@ class RetrievedSource:
             doc_title=chunk.doc_title,
             section=chunk.section,
             page=chunk.page,
+            page_label=chunk.page_label,
             kind=chunk.kind,
             organisations=chunk.organisations,
             case_study_title=chunk.case_study_title,
@@ -131,6 +133,7 @@ class RetrievedSource:
                 "doc_title": self.doc_title,
                 "section": self.section,
                 "page": self.page,
+                "page_label": self.page_label,
                 "kind": self.kind,
                 "organisations": list(self.organisations),
                 "chunk_id": self.chunk_id,

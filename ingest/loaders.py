@@ -26,7 +26,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -445,6 +445,7 @@ def _extract_pdf_pages(reader: PdfReader) -> tuple[list[PageText], list[str], in
     notes: list[str] = []
     blank: list[int] = []
     failures = 0
+    labels = _page_labels(reader)
     for number, page in enumerate(reader.pages, start=1):
         try:
             raw, page_style = page_styles(page)
@@ -454,7 +455,7 @@ def _extract_pdf_pages(reader: PdfReader) -> tuple[list[PageText], list[str], in
             notes.append(f"page {number}: could not extract text")
             continue
         if text.strip():
-            pages.append(PageText(number=number, text=text))
+            pages.append(PageText(number=number, text=text, label=labels.get(number)))
             styles.append(page_style)
         else:
             blank.append(number)
@@ -464,8 +465,27 @@ def _extract_pdf_pages(reader: PdfReader) -> tuple[list[PageText], list[str], in
     kept = drop_running_lines(pages)
     style_of = dict(zip((page.number for page in pages), styles, strict=True))
     levels = heading_levels([kept_lines(style_of[page.number], page.text) for page in kept])
-    marked = [PageText(page.number, mark_headings(page.text, level)) for page, level in zip(kept, levels, strict=True)]
+    marked = [replace(page, text=mark_headings(page.text, level)) for page, level in zip(kept, levels, strict=True)]
     return marked, notes, failures, any(levels)
+
+
+def _page_labels(reader: PdfReader) -> dict[int, str]:
+    """Printed page names that differ from the sheet number, by sheet number; empty if the PDF names none.
+
+    Only a PDF's own /PageLabels count: pypdf otherwise answers "1", "2", ... for every file. A broken label
+    tree costs the labels, not the document.
+    """
+    try:
+        if "/PageLabels" not in reader.root_object:
+            return {}
+        labels = reader.page_labels
+    except Exception:  # pypdf raises many types on a malformed number tree.
+        return {}
+    return {
+        number: label.strip()
+        for number, label in enumerate(labels, start=1)
+        if label.strip() and label.strip() != str(number)
+    }
 
 
 def drop_running_lines(pages: list[PageText]) -> list[PageText]:
@@ -502,7 +522,7 @@ def drop_running_lines(pages: list[PageText]) -> list[PageText]:
         ]
         text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
         if text.strip():
-            cleaned.append(PageText(number=page.number, text=text))
+            cleaned.append(replace(page, text=text))
     return cleaned
 
 

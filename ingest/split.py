@@ -580,6 +580,7 @@ def _make_chunk(
         embed_text=embed_text,
         section_path=path,
         page=first.page,
+        page_label=next((page.label for page in document.pages if page.number == first.page), None),
         kind=kind,
         organisations=found,
         position=position,

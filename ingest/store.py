@@ -32,7 +32,7 @@ from ingest.embedding import embedding_model_name
 
 # Bump when what is stored for a document changes (splitting, the vectors kept), so that the next ingest
 # rebuilds documents indexed by an older version instead of skipping them as unchanged.
-INDEX_FORMAT = 7
+INDEX_FORMAT = 8
 SENTENCES_SUFFIX = "_sentences"
 
 SCHEMA = """
@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     page INTEGER,
     kind TEXT NOT NULL,
     organisations TEXT NOT NULL,
-    case_study_title TEXT
+    case_study_title TEXT,
+    page_label TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, position);
 CREATE TABLE IF NOT EXISTS chunk_organisations (
@@ -123,6 +124,7 @@ class ChunkStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        self._add_missing_columns()
         # Vectors of different models never share a collection (nor could they: dimensions differ), and the
         # format tag names the model, so switching models re-indexes every document instead of mixing vectors.
         model = embedding_model_name(settings)
@@ -134,6 +136,13 @@ class ChunkStore:
 
     def close(self) -> None:
         self._db.close()
+
+    def _add_missing_columns(self) -> None:
+        """An index written before a column existed gains it empty; its documents carry an older
+        :data:`INDEX_FORMAT`, so the next ingest re-reads them and fills it."""
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
+        if "page_label" not in present:
+            self._db.execute("ALTER TABLE chunks ADD COLUMN page_label TEXT")
 
     def _forget_other_models_words(self, model: str) -> None:
         """Word vectors from another embedding model would expand queries with the wrong neighbours (silently
@@ -483,7 +492,7 @@ class ChunkStore:
 
     def _insert_chunk(self, chunk: Chunk) -> None:
         self._db.execute(
-            f"INSERT INTO chunks ({_CHUNK_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO chunks ({_CHUNK_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 chunk.chunk_id,
                 chunk.doc_id,
@@ -497,6 +506,7 @@ class ChunkStore:
                 chunk.kind,
                 json.dumps(list(chunk.organisations)),
                 chunk.case_study_title,
+                chunk.page_label,
             ),
         )
         self._db.executemany(
@@ -524,7 +534,7 @@ class ChunkStore:
 
 _CHUNK_COLUMNS = (
     "chunk_id, doc_id, doc_title, position, text, embed_text, section_path, domain, page, kind, organisations, "
-    "case_study_title"
+    "case_study_title, page_label"
 )
 
 
@@ -542,6 +552,7 @@ def _chunk_from_row(row: Sequence[Any]) -> Chunk:
         kind=kind,
         organisations=tuple(json.loads(row[10])),
         case_study_title=row[11],
+        page_label=row[12],
     )
 
 

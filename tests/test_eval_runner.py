@@ -285,6 +285,7 @@ def test_results_json_has_the_documented_shape(tmp_path: Path) -> None:
         "doc_title",
         "section",
         "page",
+        "page_label",
         "kind",
         "organisations",
         "chunk_id",

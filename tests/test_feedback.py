@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -73,6 +74,16 @@ def test_round_trip_keeps_everything_needed_to_judge_the_answer(store: FeedbackS
         61,
     )
     assert "funded by its charity CW+" in source.passage
+
+
+def test_a_printed_page_name_is_kept_and_named_in_the_export(store: FeedbackStore) -> None:
+    answer = make_answer()
+    labelled = replace(answer.sources[0].chunk, page_label="59")
+    store.record(feedback_from_answer("a1", replace(answer, sources=(Source(1, labelled, "passage"),)), "up"))
+
+    [entry] = store.entries()
+    assert (entry.sources[0].page, entry.sources[0].page_label) == (61, "59")
+    assert entry.sources[0].label().endswith(", p. 59 (PDF p. 61)")
 
 
 def test_rating_the_same_answer_again_replaces_the_row(store: FeedbackStore) -> None:

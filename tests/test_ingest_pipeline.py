@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from contextlib import closing
 from pathlib import Path
 
@@ -242,6 +243,34 @@ def test_a_new_sentence_cut_of_an_unchanged_passage_is_embedded_again(
         texts = set(store.sentence_vectors(chunk_ids))
     assert texts and all(text.startswith("Recut: ") for text in texts)
     assert _ingest([tiny_corpus], settings, fake_embedder).chunks_embedded == 0
+
+
+def test_printed_page_names_survive_the_index_and_an_older_index_gains_them(
+    tmp_path: Path, settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingest import store as store_module
+    from tests.test_loaders import labelled_pdf
+
+    texts = [
+        "Contents\nForeword and summary.",
+        "Foreword\nThe programme asked eighteen sites what helps innovation take hold.",
+        "Governance and resources\nSmaller sites rely heavily on programme funding to support core activity.",
+    ]
+    pdf = labelled_pdf(tmp_path / "report.pdf", texts)
+    _ingest([pdf], settings, fake_embedder)
+    with closing(sqlite3.connect(settings.catalog_db)) as db:  # an index written before printed page names
+        db.execute("ALTER TABLE chunks DROP COLUMN page_label")
+        db.commit()
+
+    store = ChunkStore(settings)
+    assert {chunk.page_label for chunk in store.chunks(Filters())} == {None}, "old rows read, names unknown"
+    store.close()
+    monkeypatch.setattr(store_module, "INDEX_FORMAT", store_module.INDEX_FORMAT + 1)
+    assert _ingest([pdf], settings, fake_embedder).documents_updated == 1
+    store = ChunkStore(settings)
+    funding = next(chunk for chunk in store.chunks(Filters()) if "programme funding" in chunk.text)
+    store.close()
+    assert (funding.page, funding.page_label, funding.page_reference) == (3, "1", "p. 1 (PDF p. 3)")
 
 
 def test_prepare_index_rebuilds_what_an_older_version_indexed_and_then_does_nothing(

@@ -12,7 +12,7 @@ from pathlib import Path
 import docx
 import pytest
 from fpdf import FPDF
-from pypdf import PageObject, PdfWriter
+from pypdf import PageObject, PdfReader, PdfWriter
 
 from assistant.config import BUNDLED_CORPUS
 from assistant.records import DocumentInfo
@@ -154,6 +154,40 @@ def test_pdf_running_headers_and_footers_are_dropped_but_numbered_headings_kept(
 
     assert [page.text for page in document.pages] == bodies
     assert [page.number for page in document.pages] == [1, 2, 3, 4, 5]
+
+
+def labelled_pdf(path: Path, texts: list[str]) -> Path:
+    """A PDF whose first two sheets are numbered i, ii and whose third starts the printed numbering at 1,
+    as a report with a cover and a contents page is."""
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_bytes(texts)))
+    writer.set_page_label(0, 1, style="/r")
+    writer.set_page_label(2, len(texts) - 1, style="/D", start=1)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def test_pdf_printed_page_names_are_kept_beside_the_sheet_numbers(tmp_path: Path) -> None:
+    texts = ["Contents and foreword.", "Executive summary.", "Governance matters.", "Culture matters."]
+    labelled = load_document(labelled_pdf(tmp_path / "labelled.pdf", texts))
+    plain = load_document(write_pdf(tmp_path / "plain.pdf", texts))
+
+    assert [(page.number, page.label) for page in labelled.pages] == [(1, "i"), (2, "ii"), (3, "1"), (4, "2")]
+    assert [page.label for page in plain.pages] == [None] * 4, "a PDF that names no pages gets no labels"
+
+
+def test_pdf_whose_page_names_cannot_be_read_keeps_its_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = labelled_pdf(tmp_path / "labelled.pdf", ["Alpha.", "Beta.", "Gamma."])
+
+    def broken(_reader: PdfReader) -> list[str]:
+        raise ValueError("malformed number tree")
+
+    monkeypatch.setattr(PdfReader, "page_labels", property(broken))
+    document = load_document(path)
+
+    assert [(page.number, page.label) for page in document.pages] == [(1, None), (2, None), (3, None)]
+    assert "Gamma." in document.pages[2].text
 
 
 def test_pdf_title_comes_from_metadata_when_sensible(tmp_path: Path) -> None:

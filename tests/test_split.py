@@ -7,10 +7,12 @@ from pathlib import Path
 from fpdf import FPDF
 
 from assistant.records import Chunk, DocumentInfo, LoadedDocument, PageText
+from assistant.ui_format import source_location
 from ingest.loaders import load_document
 from ingest.organisations import build_organisation_index
 from ingest.split import MAX_CASE_STUDY_TOKENS, MAX_CHUNK_TOKENS, estimate_tokens, split_document
 from tests.conftest import TINY_REPORT
+from tests.test_loaders import labelled_pdf
 
 
 def _document(text: str, pages: tuple[PageText, ...] | None = None, title: str = "Report") -> LoadedDocument:
@@ -292,6 +294,23 @@ def test_pdf_sub_headings_are_shown_without_the_marks_that_made_them_headings(tm
     texts = "\n".join(chunk.text for chunk in chunks)
     assert "Funding models" in texts
     assert "#" not in texts
+
+
+def test_chunks_of_a_pdf_that_names_its_pages_carry_the_printed_name(tmp_path: Path) -> None:
+    texts = [
+        "Contents\nForeword and summary.",
+        "Foreword\nThe programme asked eighteen sites what helps innovation take hold.",
+        "Governance and resources\nSmaller sites rely heavily on programme funding to support core activity.",
+    ]
+    document = load_document(labelled_pdf(tmp_path / "report.pdf", texts))
+
+    chunks = split_document(document, build_organisation_index())
+
+    funding = next(chunk for chunk in chunks if "programme funding" in chunk.text)
+    foreword = next(chunk for chunk in chunks if "eighteen sites" in chunk.text)
+    assert (funding.page, funding.page_label) == (3, "1")
+    assert (foreword.page, foreword.page_label) == (2, "ii")
+    assert source_location(funding).endswith("· p. 1 (PDF p. 3)")
 
 
 def test_a_pdf_case_study_running_over_a_page_break_keeps_its_organisation(tmp_path: Path) -> None:

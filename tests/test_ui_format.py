@@ -205,7 +205,10 @@ def test_eval_failure_detail_shows_failures_answer_and_passages() -> None:
         "failures": ["missing fact: CW+"],
         "answer": "Nobody [1].",
         "reference_answer": "The charity CW+.",
-        "retrieved": [{"doc_title": "Report", "section": "Governance", "page": 4, "text": "CW+ funds it."}],
+        "retrieved": [
+            {"doc_title": "Report", "section": "Governance", "page": 4, "text": "CW+ funds it."},
+            {"doc_title": "Report", "section": "Culture", "page": 9, "page_label": "7", "text": "Fellows."},
+        ],
     }
 
     detail = eval_failure_markdown(item)
@@ -215,3 +218,4 @@ def test_eval_failure_detail_shows_failures_answer_and_passages() -> None:
     assert "> Nobody [1]." in detail
     assert "> The charity CW+." in detail
     assert "1. *Report, Governance, p. 4*: CW+ funds it." in detail
+    assert "2. *Report, Culture, p. 7 (PDF p. 9)*: Fellows." in detail
