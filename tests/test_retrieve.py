@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from assistant.records import Chunk
-from assistant.retrieve import blend_dense, widen_to_section
+from assistant.retrieve import Candidate, blend_dense, diversify, widen_to_section
 from tests.conftest import make_chunk
 
 
@@ -58,3 +58,21 @@ def test_without_sentence_vectors_the_chunk_ranking_is_kept() -> None:
     query = np.array([1.0, 0.0], dtype=np.float32)
     ranking = [("a", 0.7), ("b", 0.5), ("c", 0.4)]
     assert blend_dense(ranking, {}, lambda ids: {}, query, 2) == ranking[:2]
+
+
+def test_diversify_skips_a_copy_of_a_chosen_passage_but_keeps_a_close_neighbour() -> None:
+    report = "Torbay's digital innovation service is about 80% self funded through external income and grants."
+    copy = make_chunk(1, report)  # the summary repeating the report word for word
+    neighbour = make_chunk(2, "Chelsea and Westminster funds its fellowship through its charity CW+.")
+    candidates = [
+        Candidate(make_chunk(0, report), 1.0, None, 1, 1),
+        Candidate(copy, 0.9, None, 2, 2),
+        Candidate(neighbour, 0.8, None, 3, 3),
+    ]
+    # Passages of one report embed close together (titles are embedded with them): closeness alone is no copy.
+    vectors = {f"c{i}": np.array([1.0, 0.05 * i], dtype=np.float32) for i in range(3)}
+    vectors = {key: vector / np.linalg.norm(vector) for key, vector in vectors.items()}
+
+    chosen = diversify(candidates, vectors, k=3)
+
+    assert [candidate.chunk.chunk_id for candidate in chosen] == ["c0", "c2"]
