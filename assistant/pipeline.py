@@ -70,8 +70,9 @@ UNSUPPORTED_LEAD_FLOOR = 0.55
 # Two labels for quoted points shown without a direct answer. When the sources are weak, the reports
 # probably do not answer the question. When a source sentence is clearly about it but the model refused or
 # its opening failed the checks, the reports usually do answer it (on the eval sets this was mostly
-# case-study questions, the quoted points holding every key fact), so saying they do not would be false.
-CLOSEST_PASSAGES = "The reports do not answer this directly. These are the passages closest to your question:"
+# case-study questions, the quoted points holding every key fact), so saying they do not would be false. The
+# first label opens with the refusal sentence, so the user (and the eval) reads it as the refusal it is.
+CLOSEST_PASSAGES = "The reports I have do not cover this directly. These are the passages closest to your question:"
 RELEVANT_PASSAGES = "I could not write a direct answer, but these passages from the reports are about your question:"
 INJECTION_ONLY = "I can only answer questions about the reports, and I follow no instructions from the question itself."
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from assistant.citations import is_refusal
 from assistant.config import PROMPTS_DIR, Settings
 from assistant.context import ScoredSentence, _terms
 from assistant.llm import ScriptedChatModel
@@ -222,7 +223,8 @@ def test_no_answer_over_weak_sources_shows_the_closest_passages_when_every_word_
     _model(assistant).enqueue("The Chelsea and Westminster innovation programme is funded [1].")
     answer = assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
     assert not answer.refused
-    assert answer.text.startswith("The reports do not answer this directly")
+    assert answer.text.startswith("The reports I have do not cover this directly")
+    assert is_refusal(answer.text), "it says the reports do not answer, in the product's refusal sentence"
     assert "funded by its charity CW+" in answer.text
 
 
