@@ -63,7 +63,7 @@ _LEADING_REFERENCE = re.compile(
 )
 # "This information is provided in sources [1], [2], and [3].", "This can be seen in the sources [3] and [2]."
 _META_ONLY = re.compile(
-    rf"^\s*(?:this|that|it|these|the (?:answer|information|evidence)(?: [\w ]{{0,60}}?)?)\s+(?:information\s+)?"
+    rf"^\s*(?:it|(?:this|that|these|those|the)(?: [\w ]{{0,60}}?)?)\s+(?:information\s+)?"
     rf"(?:can be|is|are)\s+(?:seen|found|provided|given|stated|mentioned|shown|described)\s+in\s+{_REFERENCE}"
     r"\s*[.!]?\s*$",
     re.I,

@@ -198,6 +198,8 @@ def test_talk_about_the_sources_becomes_a_cited_claim_or_goes() -> None:
     meta = "CW+ funds the programme [1]. This information is provided in sources [1], [2], and [3]."
     assert tidy_source_references(meta) == ("CW+ funds the programme [1].", 1)
     assert tidy_source_references("This can be seen in the sources [3] and [2].") == ("", 1)
+    assert tidy_source_references("This example can be found in Source [1].") == ("", 1)
+    assert tidy_source_references("The Northumbria case study is described in [2].") == ("", 1)
 
 
 def test_references_that_carry_no_claim_of_their_own_are_left_alone() -> None:
