@@ -227,6 +227,17 @@ def drop_invented_figures(text: str, sources: Sequence[Source], question: str) -
     )
 
 
+def drop_sentences_naming(text: str, terms: Sequence[str]) -> tuple[str, int]:
+    """Remove prose sentences that name any of ``terms``: things the reports never mention (see
+    :func:`assistant.refusal.foreign_terms`), so nothing a sentence says about them can come from a source.
+    Asked for "the MedTech Funding Mandate list", the small model wrote "The MedTech Funding Mandate list this
+    year includes medical devices ... [2]" from a passage about something else."""
+    if not terms:
+        return text, 0
+    pattern = re.compile("|".join(rf"(?<!\w){re.escape(term)}(?!\w)" for term in terms), re.IGNORECASE)
+    return _rewrite_prose(text, lambda sentence: None if pattern.search(sentence) else sentence)
+
+
 def drop_hedged_refusal(text: str) -> str:
     """Remove the refusal sentence from an answer that also makes cited claims.
 

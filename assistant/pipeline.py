@@ -25,6 +25,7 @@ from assistant.citations import (
     drop_invented_figures,
     drop_question_echoes,
     drop_repeated_sentences,
+    drop_sentences_naming,
     drop_unsourced_links,
     is_refusal,
     remove_dangling,
@@ -52,7 +53,14 @@ from assistant.records import (
     Timings,
     Turn,
 )
-from assistant.refusal import MIN_TERM_COVERAGE, specific_terms, term_coverage, unknown_names, unknown_words
+from assistant.refusal import (
+    MIN_TERM_COVERAGE,
+    foreign_terms,
+    specific_terms,
+    term_coverage,
+    unknown_names,
+    unknown_words,
+)
 from assistant.retrieve import Retriever
 from assistant.spelling import Correction, SpellingCorrector
 from assistant.term_neighbours import TermNeighbours
@@ -368,12 +376,18 @@ class Assistant:
         lead, links_dropped = drop_unsourced_links(lead, sources)
         opening = next(iter(split_answer_sentences(lead)), "")
         lead, figures_dropped = drop_invented_figures(lead, sources, question)
-        if figures_dropped and not lead.startswith(opening):
-            lead = ""  # the direct answer rested on an invented figure; what follows it cannot be trusted either
+        foreign = foreign_terms(plan.question, plan.names, self._corpus_knows)
+        lead, foreign_dropped = drop_sentences_naming(lead, foreign)
+        if (figures_dropped or foreign_dropped) and not lead.startswith(opening):
+            # The direct answer rested on an invented figure, or on a thing the reports never mention; what
+            # follows it cannot be trusted either.
+            lead = ""
         lead = drop_hedged_refusal(drop_repeated_sentences(lead))
         lead, echoes_dropped = drop_question_echoes(lead, question)
         echoes_dropped += references_dropped
-        if not lead and evidence and (links_dropped or figures_dropped):
+        if not lead and evidence and foreign_dropped:
+            lead = CLOSEST_PASSAGES  # what the question names is not in the reports: say so, show what is
+        elif not lead and evidence and (links_dropped or figures_dropped):
             lead = RELEVANT_PASSAGES if best_sentence >= UNSUPPORTED_LEAD_FLOOR else CLOSEST_PASSAGES
         elif not lead and evidence and echoes_dropped and best_sentence >= UNSUPPORTED_LEAD_FLOOR:
             lead = RELEVANT_PASSAGES  # an opening that only restated the question; an empty one is refused below
@@ -410,6 +424,10 @@ class Assistant:
             text = f"{text}\n\n_(I removed a web address that is not in the reports.)_"
         if figures_dropped and not refused:
             text = f"{text}\n\n_(I removed a figure that is not in the reports.)_"
+        if foreign_dropped and not refused:
+            named = " or ".join(f"“{term}”" for term in foreign)
+            pronoun = "it" if len(foreign) == 1 else "them"
+            text = f"{text}\n\n_(I removed what I wrote about {named}: the reports never mention {pronoun}.)_"
         text += reading_note(plan.corrections)
         total = time.perf_counter() - started
         return Answer(

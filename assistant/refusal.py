@@ -28,6 +28,7 @@ GENERIC_TERMS = frozenset(
     mean means""".split()
 )
 _ABBREVIATION = re.compile(r"\b[A-Z]{2,3}\b")
+_CODE = re.compile(r"\b[A-Za-z]{2,}\d+[A-Za-z0-9]*\b")
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "er", "ed", "es", "ly", "s")
 
 Knows = Callable[[str], bool]
@@ -70,6 +71,41 @@ def unknown_names(names: Sequence[str], knows: Knows) -> list[str]:
     which band. The whole corpus is checked, not just what was retrieved.
     """
     return [name for name in names if unknown_words(re.findall(r"[A-Za-z]{3,}", name), knows)]
+
+
+def foreign_terms(question: str, names: Sequence[str], knows: Knows) -> list[str]:
+    """The question's names, capital abbreviations and codes ("MedTech Funding Mandate", "CQC", "DCB0129")
+    that occur nowhere in the corpus as written, nor as a staff synonym.
+
+    Unlike :func:`unknown_names`, which refuses before generation and so needs a word no report uses at all,
+    this asks for the whole term: every word of "MedTech Funding Mandate" occurs somewhere, the name never
+    does. It is not a reason to refuse (staff abbreviate what the reports spell out); it marks claims that
+    cannot be sourced, because a sentence of the model's answer that names the term says something about it
+    that no passage does. A term with characters the lookup cannot take is assumed known.
+    """
+    # "Health Foundation-funded" names the Health Foundation; the tail is an ordinary word.
+    # "Health Foundation-funded" names the Health Foundation: the tail is an ordinary word.
+    candidates = [re.sub(r"-[a-z][\w-]*$", "", name) for name in names]
+    candidates += _ABBREVIATION.findall(question) + _CODE.findall(question)
+    found: list[str] = []
+    for term in dict.fromkeys(candidates):
+        key = term.lower().replace("’", "'")
+        if not re.fullmatch(r"[a-z0-9'&+ -]+", key) or len(re.findall(r"[a-z]", key)) < 2:
+            continue
+        if not _term_known(key, knows):
+            found.append(term)
+    return found
+
+
+def _term_known(key: str, knows: Knows) -> bool:
+    # A possessive may be the question's ("Innovation Unit's") or the reports' ("Women's and Children's"); a
+    # name the reports know behind a qualifier ("NHSE's Innovation Ecosystem Programme") is known, and so is a
+    # pair of known names ("HINs and ICBs").
+    forms = (key, re.sub(r"'s\b", "", key), *staff_synonyms(key), *key.split(" ", 1)[1:])
+    if any(knows(form) for form in dict.fromkeys(forms)):
+        return True
+    parts = re.split(r" (?:and|&) ", key)
+    return len(parts) > 1 and all(_term_known(part, knows) for part in parts)
 
 
 def unknown_words(words: Iterable[str], knows: Knows) -> list[str]:

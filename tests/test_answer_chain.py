@@ -70,6 +70,16 @@ def test_the_model_stops_after_its_opening_paragraph(assistant: Assistant) -> No
     assert any(line.startswith("- ") for line in answer.text.splitlines())
 
 
+def test_an_answer_about_a_name_the_reports_never_mention_becomes_a_refusal_with_the_closest_passages(
+    assistant: Assistant,
+) -> None:
+    _model(assistant).enqueue("The CQC rating of Chelsea and Westminster is funded by CW+ [1]. It is good [1].")
+    answer = assistant.ask("What CQC rating did the Chelsea and Westminster innovation programme get?")
+    assert "CQC rating of" not in answer.text and "It is good" not in answer.text
+    assert is_refusal(answer.text) and answer.text.startswith("The reports I have do not cover this directly")
+    assert "I removed what I wrote about “CQC”: the reports never mention it." in answer.text
+
+
 def test_a_figure_the_sources_do_not_contain_is_cut_and_the_user_told(assistant: Assistant) -> None:
     _model(assistant).enqueue(
         "The innovation budget is £1.5 million a year [1]. This figure comes from the charity CW+ [1]."

@@ -7,6 +7,7 @@ from assistant.citations import (
     drop_invented_figures,
     drop_question_echoes,
     drop_repeated_sentences,
+    drop_sentences_naming,
     drop_unsourced_links,
     parse_numbers,
     remove_dangling,
@@ -230,3 +231,16 @@ def test_a_refusal_hedging_cited_claims_is_dropped_but_a_plain_refusal_is_kept()
     assert drop_hedged_refusal(REFUSAL_SENTENCE) == REFUSAL_SENTENCE
     uncited = f"Teams are funded in many ways. {REFUSAL_SENTENCE}"
     assert drop_hedged_refusal(uncited) == uncited, "without a cited claim the refusal is the answer"
+
+
+def test_sentences_naming_what_the_reports_never_mention_are_dropped_but_quoted_points_kept() -> None:
+    lead = (
+        "The MedTech Funding Mandate list includes devices [2]. Torbay is 80% self funded [1].\n"
+        "- The medtech funding mandate is not named in this quoted point. [1]"
+    )
+    kept, dropped = drop_sentences_naming(lead, ["MedTech Funding Mandate", "CQC"])
+    assert dropped == 1
+    assert kept.startswith("Torbay is 80% self funded [1].")
+    assert "- The medtech funding mandate is not named" in kept
+    assert drop_sentences_naming("CQCs are not CQC-like [1].", []) == ("CQCs are not CQC-like [1].", 0)
+    assert drop_sentences_naming("The CQCS team met [1].", ["CQC"])[1] == 0, "whole words only"

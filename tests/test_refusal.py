@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.refusal import specific_terms, term_coverage, unknown_names, unknown_words
+from assistant.refusal import foreign_terms, specific_terms, term_coverage, unknown_names, unknown_words
 
 CORPUS = {"funding", "charity", "scaling", "innovation", "change", "project", "manager"}
 
@@ -39,3 +39,18 @@ def test_unknown_words_count_a_staff_synonym_the_corpus_uses_as_known() -> None:
 
 def test_a_name_is_unknown_when_any_of_its_words_is() -> None:
     assert unknown_names(["Agenda for Change", "Change Project"], _knows) == ["Agenda for Change"]
+
+
+def test_foreign_terms_are_the_question_names_the_corpus_never_holds_whole() -> None:
+    phrases = {"funding", "mandate", "medtech", "innovation unit", "women's and children's", "hins", "icbs"}
+    question = (
+        "Is the MedTech Funding Mandate, or a CQC or DCB0129 rule, in Innovation Unit's or Birmingham Women's "
+        "and Children's reports, or the HINs and ICBs ones?"
+    )
+    names = ("MedTech Funding Mandate", "Innovation Unit's", "Birmingham Women's and Children's", "HINs and ICBs")
+
+    found = foreign_terms(question, names, lambda phrase: phrase in phrases or phrase.startswith("birmingham"))
+
+    # Each word of "MedTech Funding Mandate" is known, the name is not; a possessive or a pair of known names
+    # is no new name; a one-letter word is never a term.
+    assert found == ["MedTech Funding Mandate", "CQC", "DCB0129"]
