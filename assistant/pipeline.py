@@ -376,7 +376,7 @@ class Assistant:
         lead, links_dropped = drop_unsourced_links(lead, sources)
         opening = next(iter(split_answer_sentences(lead)), "")
         lead, figures_dropped = drop_invented_figures(lead, sources, question)
-        foreign = foreign_terms(plan.question, plan.names, self._corpus_knows)
+        foreign = foreign_terms(plan.question, plan.names, self._corpus_knows, plan.asker_terms)
         lead, foreign_dropped = drop_sentences_naming(lead, foreign)
         if (figures_dropped or foreign_dropped) and not lead.startswith(opening):
             # The direct answer rested on an invented figure, or on a thing the reports never mention; what

@@ -75,6 +75,10 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NAME_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’&+-]*")
 _NAME_JOINERS = frozenset({"for", "of", "and", "the", "&", "in", "on"})
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+&'’-]*")
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i’m|im|i've|we|we're|we’re|we've|our|ours|my)\b", re.IGNORECASE)
+# Clauses: sentences, and the parts of one joined by a dash or semicolon ("We're in Shropshire - how ...").
+_CLAUSE = re.compile(r"(?<=[.!?;])\s+|\s+[-–—]\s+")
+_ABBREVIATION = re.compile(r"\b[A-Z]{2,5}\b")
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class QueryPlan:
     injection_removed: bool
     absolute_premise: bool = False
     names: tuple[str, ...] = ()
+    asker_terms: tuple[str, ...] = ()
     preferred_kinds: tuple[ChunkKind, ...] = ()
     corrections: tuple[Correction, ...] = ()
 
@@ -133,7 +138,8 @@ def plan_query(
         is_follow_up=follow_up,
         injection_removed=injection_removed,
         absolute_premise=bool(_ABSOLUTE_PREMISE.search(cleaned)),
-        names=names_in(cleaned),
+        names=tuple(name for name in names_in(cleaned) if not about_the_asker(name, cleaned)),
+        asker_terms=tuple(term for term in _asker_candidates(cleaned) if about_the_asker(term, cleaned)),
         preferred_kinds=tuple(kind for pattern, kind in _KIND_INTENTS if pattern.search(cleaned)),
         corrections=corrected.typos,
     )
@@ -156,6 +162,25 @@ def names_in(question: str) -> tuple[str, ...]:
             current = []
         names.extend(_close_name(current))
     return tuple(dict.fromkeys(names))
+
+
+def about_the_asker(term: str, question: str) -> bool:
+    """Whether ``term`` says where the asker works rather than what they ask about: "I work at Royal Papworth",
+    "we're a community trust in Shropshire", "our CEO at Frimley", "at Salisbury we have no team".
+
+    Staff give that context, and the reports' silence about their own trust does not make the question
+    unanswerable (all four of those were refused before generation). The term must follow "at", "in", "from"
+    or "work for", in a clause that speaks in the first person; "what Agenda for Change band should I be on?"
+    and "what do I need for DTAC?" ask about the name, and "how did Leeds fund it?" is not about the asker.
+    """
+    place = re.compile(
+        rf"\b(?:at|in|from|work(?:s|ing)?\s+(?:for|with))\s+(?:the\s+)?{re.escape(term)}(?!\w)", re.IGNORECASE
+    )
+    return any(place.search(clause) and _FIRST_PERSON.search(clause) for clause in _CLAUSE.split(question))
+
+
+def _asker_candidates(question: str) -> list[str]:
+    return [*names_in(question), *_ABBREVIATION.findall(question)]
 
 
 def _close_name(words: list[str]) -> list[str]:

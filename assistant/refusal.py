@@ -73,7 +73,7 @@ def unknown_names(names: Sequence[str], knows: Knows) -> list[str]:
     return [name for name in names if unknown_words(re.findall(r"[A-Za-z]{3,}", name), knows)]
 
 
-def foreign_terms(question: str, names: Sequence[str], knows: Knows) -> list[str]:
+def foreign_terms(question: str, names: Sequence[str], knows: Knows, ignore: Sequence[str] = ()) -> list[str]:
     """The question's names, capital abbreviations and codes ("MedTech Funding Mandate", "CQC", "DCB0129")
     that occur nowhere in the corpus as written, nor as a staff synonym.
 
@@ -81,7 +81,8 @@ def foreign_terms(question: str, names: Sequence[str], knows: Knows) -> list[str
     this asks for the whole term: every word of "MedTech Funding Mandate" occurs somewhere, the name never
     does. It is not a reason to refuse (staff abbreviate what the reports spell out); it marks claims that
     cannot be sourced, because a sentence of the model's answer that names the term says something about it
-    that no passage does. A term with characters the lookup cannot take is assumed known.
+    that no passage does. A term with characters the lookup cannot take is assumed known, and so is one in
+    ``ignore`` (where the asker works: see :func:`assistant.query.about_the_asker`).
     """
     # "Health Foundation-funded" names the Health Foundation; the tail is an ordinary word.
     # "Health Foundation-funded" names the Health Foundation: the tail is an ordinary word.
@@ -89,6 +90,8 @@ def foreign_terms(question: str, names: Sequence[str], knows: Knows) -> list[str
     candidates += _ABBREVIATION.findall(question) + _CODE.findall(question)
     found: list[str] = []
     for term in dict.fromkeys(candidates):
+        if term in ignore:
+            continue
         key = term.lower().replace("’", "'")
         if not re.fullmatch(r"[a-z0-9'&+ -]+", key) or len(re.findall(r"[a-z]", key)) < 2:
             continue

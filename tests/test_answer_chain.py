@@ -206,6 +206,16 @@ def test_a_question_naming_something_the_reports_never_mention_is_refused_withou
     assert _model(assistant).calls == []
 
 
+def test_the_asker_naming_their_own_trust_is_answered_not_refused(assistant: Assistant) -> None:
+    _model(assistant).enqueue(
+        "At Royal Papworth you could do as Chelsea and Westminster did: its charity CW+ funds it [1]."
+    )
+    answer = assistant.ask("I work at Royal Papworth Hospital. How is the Chelsea and Westminster innovation funded?")
+    assert not answer.refused and _model(assistant).calls, "the reports' silence about the asker's trust is no reason"
+    assert "funded by its charity CW+" in answer.text
+    assert "Royal Papworth" in answer.text, "a sentence naming the asker's own trust is not dropped as foreign"
+
+
 def test_an_opening_that_only_restates_the_question_is_not_shown_as_an_answer(assistant: Assistant) -> None:
     _model(assistant).enqueue("The Chelsea and Westminster innovation programme is funded [1].")
     answer = assistant.ask("How is the Chelsea and Westminster innovation programme funded?")

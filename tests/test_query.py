@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.query import fts_expression, names_in, plan_query, remove_injection
+from assistant.query import about_the_asker, fts_expression, names_in, plan_query, remove_injection
 from assistant.records import Turn
 from ingest.organisations import build_organisation_index
 
@@ -108,3 +108,21 @@ def test_questions_about_findings_or_advice_prefer_those_passages() -> None:
     assert plan_query("Give me the headline findings", [], INDEX).preferred_kinds == ("key_finding",)
     assert plan_query("What do they recommend for governance?", [], INDEX).preferred_kinds == ("recommendation",)
     assert plan_query("How is CW+ funded?", [], INDEX).preferred_kinds == ()
+
+
+def test_where_the_asker_works_is_context_not_the_subject() -> None:
+    for question, term in [
+        ("I work at Royal Papworth Hospital. Which trusts run fellowships?", "Royal Papworth Hospital"),
+        ("We're a community trust in Shropshire - how have others funded a team?", "Shropshire"),
+        ("Our CEO at Frimley wants a strategy. Where do we start?", "Frimley"),
+        ("At Salisbury we have no innovation team at all. How do we start?", "Salisbury"),
+        ("i work for RPH, how do others fund fellowships?", "RPH"),
+    ]:
+        assert about_the_asker(term, question), question
+    for question, term in [
+        ("What Agenda for Change band should I be on?", "Agenda for Change"),
+        ("What evidence do I need for DTAC compliance?", "DTAC"),
+        ("How did Leeds fund it? We want to know.", "Leeds"),
+        ("Has anyone at Papworth set up a fellowship?", "Papworth"),
+    ]:
+        assert not about_the_asker(term, question), question
