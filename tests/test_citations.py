@@ -200,6 +200,11 @@ def test_talk_about_the_sources_becomes_a_cited_claim_or_goes() -> None:
     assert tidy_source_references(meta) == ("CW+ funds the programme [1].", 1)
     assert tidy_source_references("This can be seen in the sources [3] and [2].") == ("", 1)
     assert tidy_source_references("This example can be found in Source [1].") == ("", 1)
+    pointer = "This can be seen in the case study [3] which shows how Torbay shortened stays. CW+ funds it [2]."
+    assert tidy_source_references(pointer) == ("CW+ funds it [2].", 1)
+    assert tidy_source_references("This is evident from the case studies provided in sources [1] and [2].")[1] == 1
+    kept = "This relationship is seen in the MoU between the Trust and CW+ [2]."
+    assert tidy_source_references(kept) == (kept, 0), "seen in a thing, not in a source: a claim"
     assert tidy_source_references("The Northumbria case study is described in [2].") == ("", 1)
 
 
