@@ -78,7 +78,8 @@ _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+&'’-]*")
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i’m|im|i've|we|we're|we’re|we've|our|ours|my)\b", re.IGNORECASE)
 # Clauses: sentences, and the parts of one joined by a dash or semicolon ("We're in Shropshire - how ...").
 _CLAUSE = re.compile(r"(?<=[.!?;])\s+|\s+[-–—]\s+")
-_ABBREVIATION = re.compile(r"\b[A-Z]{2,5}\b")
+# Capital abbreviations as the refusal gates read them (assistant.refusal), which cannot be imported here.
+_ABBREVIATION = re.compile(r"\b[A-Z]{2,3}\b")
 
 
 @dataclass(frozen=True)

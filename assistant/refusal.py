@@ -84,7 +84,6 @@ def foreign_terms(question: str, names: Sequence[str], knows: Knows, ignore: Seq
     that no passage does. A term with characters the lookup cannot take is assumed known, and so is one in
     ``ignore`` (where the asker works: see :func:`assistant.query.about_the_asker`).
     """
-    # "Health Foundation-funded" names the Health Foundation; the tail is an ordinary word.
     # "Health Foundation-funded" names the Health Foundation: the tail is an ordinary word.
     candidates = [re.sub(r"-[a-z][\w-]*$", "", name) for name in names]
     candidates += _ABBREVIATION.findall(question) + _CODE.findall(question)
