@@ -45,6 +45,7 @@ eval: setup
 	$(BIN)/nhs-assistant eval --retrieval-only --questions evals/refusal.jsonl --out evals/results/refusal-latest.json
 	$(BIN)/nhs-assistant eval --retrieval-only --questions evals/heldout2.jsonl --out evals/results/heldout2-latest.json
 	$(BIN)/nhs-assistant eval --retrieval-only --questions evals/heldout3.jsonl --out evals/results/heldout3-latest.json
+	$(BIN)/nhs-assistant eval --retrieval-only --questions evals/heldout4.jsonl --out evals/results/heldout4-latest.json
 
 eval-full: setup
 	$(BIN)/nhs-assistant eval

@@ -47,7 +47,9 @@ def _quote_offsets(items: list[GoldItem], doc: str) -> list[int]:
     return [text.index(source.quote) for item in items for source in item.gold_sources if source.doc == doc]
 
 
-@pytest.mark.parametrize("name", ["golden.jsonl", "heldout.jsonl", "refusal.jsonl", "heldout2.jsonl", "heldout3.jsonl"])
+@pytest.mark.parametrize(
+    "name", ["golden.jsonl", "heldout.jsonl", "refusal.jsonl", "heldout2.jsonl", "heldout3.jsonl", "heldout4.jsonl"]
+)
 def test_shipped_question_sets_have_no_problems(name: str) -> None:
     assert check_golden_set(DEFAULT_GOLDEN_SET.parent / name, BUNDLED_CORPUS) == []
 
