@@ -26,6 +26,7 @@ from assistant.citations import (
     drop_question_echoes,
     drop_repeated_sentences,
     drop_sentences_naming,
+    drop_ungrounded,
     drop_unsourced_links,
     is_refusal,
     remove_dangling,
@@ -385,9 +386,10 @@ class Assistant:
         lead = drop_hedged_refusal(drop_repeated_sentences(lead))
         lead, echoes_dropped = drop_question_echoes(lead, question)
         echoes_dropped += references_dropped
+        lead, ungrounded_dropped = drop_ungrounded(lead, sources, self.sentence_embedder.embed_documents)
         if not lead and evidence and foreign_dropped:
             lead = CLOSEST_PASSAGES  # what the question names is not in the reports: say so, show what is
-        elif not lead and evidence and (links_dropped or figures_dropped):
+        elif not lead and evidence and (links_dropped or figures_dropped or ungrounded_dropped):
             lead = RELEVANT_PASSAGES if best_sentence >= UNSUPPORTED_LEAD_FLOOR else CLOSEST_PASSAGES
         elif not lead and evidence and echoes_dropped and best_sentence >= UNSUPPORTED_LEAD_FLOOR:
             lead = RELEVANT_PASSAGES  # an opening that only restated the question; an empty one is refused below
@@ -424,6 +426,9 @@ class Assistant:
             text = f"{text}\n\n_(I removed a web address that is not in the reports.)_"
         if figures_dropped and not refused:
             text = f"{text}\n\n_(I removed a figure that is not in the reports.)_"
+        if ungrounded_dropped and not refused:
+            count = "a sentence" if ungrounded_dropped == 1 else f"{ungrounded_dropped} sentences"
+            text = f"{text}\n\n_(I removed {count} of general knowledge that no source here supports.)_"
         if foreign_dropped and not refused:
             named = " or ".join(f"“{term}”" for term in foreign)
             pronoun = "it" if len(foreign) == 1 else "them"

@@ -92,6 +92,18 @@ def test_a_figure_the_sources_do_not_contain_is_cut_and_the_user_told(assistant:
     assert any(line.startswith("- ") for line in answer.text.splitlines())
 
 
+def test_general_knowledge_the_sources_do_not_hold_is_cut_and_the_user_told(assistant: Assistant) -> None:
+    _model(assistant).enqueue(
+        "Once people have finished something, they often feel a sense of accomplishment and satisfaction. "
+        "Good planning and clear communication always help teams to succeed in the long run."
+    )
+    answer = assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
+    assert "accomplishment" not in answer.text and "Good planning" not in answer.text
+    assert answer.text.startswith("I could not write a direct answer")
+    assert "I removed 2 sentences of general knowledge that no source here supports." in answer.text
+    assert any(line.startswith("- ") for line in answer.text.splitlines())
+
+
 def test_prompt_has_fixed_system_message_and_numbered_sources(assistant: Assistant) -> None:
     assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
     messages = _model(assistant).calls[0]

@@ -8,6 +8,7 @@ from assistant.citations import (
     drop_question_echoes,
     drop_repeated_sentences,
     drop_sentences_naming,
+    drop_ungrounded,
     drop_unsourced_links,
     parse_numbers,
     remove_dangling,
@@ -159,6 +160,44 @@ def test_a_figure_counts_only_as_the_same_value_in_the_same_unit() -> None:
         "1. Revenue targets matter [2].",  # a list number is not a figure
     ):
         assert drop_invented_figures(copied, sources, question) == (copied, 0), copied
+
+
+def test_a_figure_must_count_what_the_source_says_it_counts() -> None:
+    sources = [
+        _source(1, "In 2025 the programme consists of 18 NHS Innovation Sites, coordinated by the Hub."),
+        _source(2, "65% of respondents stated that funding was the main barrier."),
+        _source(3, "The event welcomed 94 attendees. Trusts must reserve at least 3% of annual spend."),
+    ]
+    question = "How many fellows are in each cohort, and what was the response rate?"
+    for misread in (
+        "There are 18 fellows in each Mid and South Essex fellowship cohort [1].",  # 18 counts Sites
+        "The response rate for the survey was 65% [2].",  # 65% is a share of respondents, not a rate
+    ):
+        assert drop_invented_figures(misread, sources, question) == ("", 1), misread
+    for faithful in (
+        "The programme has 18 Innovation Sites [1].",
+        "94 attendees came to the event [3].",
+        "The plan wants trusts to keep back at least 3% of their yearly spend [3].",  # "spend" ties the figure
+        "It was published in 2025 [1].",  # a year dates, it does not count
+    ):
+        assert drop_invented_figures(faithful, sources, question) == (faithful, 0), faithful
+    echoed = "You asked whether a cohort has 20 fellows; the reports give 18 Innovation Sites [1]."
+    assert drop_invented_figures(echoed, sources, "Does a cohort have 20 fellows?") == (echoed, 0)
+
+
+def test_an_uncited_sentence_no_source_comes_near_is_removed_and_counted() -> None:
+    lead = (
+        "The charity CW+ funds the Chelsea and Westminster innovation programme. "
+        "This can be achieved by creating a clear agenda and holding workshops somewhere easily accessible. "
+        "Staff bands varied widely across the survey responses [2].\n"
+        "- A quoted point that shares no word with anything. [1]"
+    )
+    kept, dropped = drop_ungrounded(lead, SOURCES, FakeEmbedder().embed_documents)
+    assert dropped == 1 and "clear agenda" not in kept
+    assert kept.startswith("The charity CW+ funds")  # uncited, but source 1 says it
+    assert "Staff bands varied widely" in kept  # cited: judged by check_citations, not removed here
+    assert kept.endswith("- A quoted point that shares no word with anything. [1]")
+    assert drop_ungrounded(lead, [], FakeEmbedder().embed_documents) == (lead, 0)
 
 
 def test_a_claim_that_only_echoes_the_source_words_gets_no_citation() -> None:

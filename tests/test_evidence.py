@@ -50,11 +50,11 @@ def test_no_more_than_the_cap_per_source_and_overall() -> None:
 
 def test_examples_questions_hear_each_source_first() -> None:
     sources = [_source(n, (f"Trust {n}",), "case_study") for n in range(1, 6)]
-    scored = [_sentence(1, i, 0.9) for i in range(4)] + [_sentence(n, 0, 0.75) for n in (2, 3, 4)]
+    scored = [_sentence(1, i, 0.9) for i in range(PER_SOURCE + 1)] + [_sentence(n, 0, 0.75) for n in (2, 3, 4)]
     spread = select_evidence(scored, sources, spread_sources=True, max_points=4)
-    focused = select_evidence(scored, sources, spread_sources=False, max_points=4)
+    focused = select_evidence(scored, sources, spread_sources=False, max_points=PER_SOURCE + 1)
     assert [p.number for p in spread] == [1, 2, 3, 4]
-    assert [p.number for p in focused] == [1, 1, 1, 2]
+    assert [p.number for p in focused] == [1] * PER_SOURCE + [2]
 
 
 def test_points_are_verbatim_in_source_order_with_their_number() -> None:
