@@ -28,7 +28,8 @@ class PageText:
     """Text of one page (PDF) or of a whole file (formats without pages: ``number`` is None).
 
     ``label`` is the page's printed name when the PDF names its pages (/PageLabels: "iv", "A-3", or "12" on
-    the 14th sheet after a cover and contents) and it differs from ``number``; readers look for that name.
+    the 14th sheet after a cover and contents) or, naming none, prints its numbers in the headers or footers,
+    and it differs from ``number``; readers look for that name.
     """
 
     number: int | None

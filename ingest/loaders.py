@@ -24,7 +24,7 @@ import math
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
@@ -445,7 +445,7 @@ def _extract_pdf_pages(reader: PdfReader) -> tuple[list[PageText], list[str], in
     notes: list[str] = []
     blank: list[int] = []
     failures = 0
-    labels = _page_labels(reader)
+    raw_texts: dict[int, str] = {}
     for number, page in enumerate(reader.pages, start=1):
         try:
             raw, page_style = page_styles(page)
@@ -455,10 +455,13 @@ def _extract_pdf_pages(reader: PdfReader) -> tuple[list[PageText], list[str], in
             notes.append(f"page {number}: could not extract text")
             continue
         if text.strip():
-            pages.append(PageText(number=number, text=text, label=labels.get(number)))
+            pages.append(PageText(number=number, text=text))
+            raw_texts[number] = _normalise_line_endings(raw)
             styles.append(page_style)
         else:
             blank.append(number)
+    labels = _page_labels(reader) or printed_page_numbers(raw_texts)
+    pages = [replace(page, label=labels.get(page.number or 0)) for page in pages]
     if pages and blank:
         listed = ", ".join(str(number) for number in blank)
         notes.append(f"no text on page(s) {listed}: images only? run OCR if they matter")
@@ -486,6 +489,39 @@ def _page_labels(reader: PdfReader) -> dict[int, str]:
         for number, label in enumerate(labels, start=1)
         if label.strip() and label.strip() != str(number)
     }
+
+
+def printed_page_numbers(raw_texts: Mapping[int, str]) -> dict[int, str]:
+    """The page numbers printed in the headers or footers, by sheet number, where they differ from it.
+
+    Most PDFs define no page names (/PageLabels) but print a number in the footer, and a report with a cover
+    and contents pages prints "1" on its third sheet: a reader holding the report looks for the printed
+    number. A page's first or last line that is only a page number ("12", "- 12 -", "Page 12 of 40": the
+    lines :func:`_clean_pdf_text` drops) counts when it is the sheet number plus one fixed offset on at
+    least ``RUNNING_LINE_MIN_PAGES`` pages and ``RUNNING_LINE_SHARE`` of them (as for running lines). The
+    sheets from the first to the last so numbered are named (a full-page figure between them prints no
+    number but has one); the cover and front matter before them are not. An offset of 0 names nothing new.
+
+    Any number on a page's edge lines was tried first: table rows and numbered sections ("4. Monthly data"
+    on the fifth sheet) kept an offset too, and named the pages of two of 77 readable sample PDFs wrongly
+    (pdfplumber's and pypdf's test files). Read this way, two of them gain names, both right: a journal
+    article's pages 72-89, and an annex printing its own 2-25.
+    """
+    sheets_by_offset: dict[int, set[int]] = {}
+    for number, text in raw_texts.items():
+        filled = [line.strip() for line in text.split("\n") if line.strip()]
+        for line in {*filled[:1], *filled[-1:]}:
+            if _PAGE_NUMBER_LINE.fullmatch(line):
+                printed = int(re.findall(r"\d+", line)[0])
+                sheets_by_offset.setdefault(printed - number, set()).add(number)
+    if not sheets_by_offset:
+        return {}
+    offset, sheets = max(sheets_by_offset.items(), key=lambda item: (len(item[1]), -abs(item[0])))
+    needed = max(RUNNING_LINE_MIN_PAGES, math.ceil(RUNNING_LINE_SHARE * len(raw_texts)))
+    if offset == 0 or len(sheets) < needed:
+        return {}
+    first, last = min(sheets), max(sheets)
+    return {number: str(number + offset) for number in raw_texts if first <= number <= last and number + offset > 0}
 
 
 def drop_running_lines(pages: list[PageText]) -> list[PageText]:
