@@ -66,6 +66,13 @@ _KIND_INTENTS: tuple[tuple[re.Pattern[str], ChunkKind], ...] = (
     ),
     (re.compile(r"\brecommend\w*|\bwhat should\b|\badvi[cs]e\b", re.IGNORECASE), "recommendation"),
 )
+# A question whose answer is a figure: "how many fellows ...", "what % of ...", "what maturity score did ...",
+# "what's their total budget ... in pounds".
+_FIGURE_QUESTION = re.compile(
+    r"\bhow (?:many|much|long|often|big|large)\b|\bin (?:actual )?(?:pounds|£)|\bwhat(?:'s|’s| is| was| were| are)?"
+    r"(?:\s+[\w-]+){0,2}?\s*(?:%|\s(?:percentage|proportion|share|number|amount|score|rate|figure|budget|cost|size)\b)",
+    re.IGNORECASE,
+)
 _ABSOLUTE_PREMISE = re.compile(
     r"\b(?:why|how|when)\b.*\b(?:every|all (?:the )?(?:sites|trusts|organisations)|always|never|none of"
     r"|no site|100 ?%)",
@@ -94,6 +101,7 @@ class QueryPlan:
     is_follow_up: bool
     injection_removed: bool
     absolute_premise: bool = False
+    asks_for_figure: bool = False
     names: tuple[str, ...] = ()
     asker_terms: tuple[str, ...] = ()
     preferred_kinds: tuple[ChunkKind, ...] = ()
@@ -139,6 +147,7 @@ def plan_query(
         is_follow_up=follow_up,
         injection_removed=injection_removed,
         absolute_premise=bool(_ABSOLUTE_PREMISE.search(cleaned)),
+        asks_for_figure=bool(_FIGURE_QUESTION.search(cleaned)),
         names=tuple(name for name in names_in(cleaned) if not about_the_asker(name, cleaned)),
         asker_terms=tuple(term for term in _asker_candidates(cleaned) if about_the_asker(term, cleaned)),
         preferred_kinds=tuple(kind for pattern, kind in _KIND_INTENTS if pattern.search(cleaned)),

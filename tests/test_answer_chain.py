@@ -92,6 +92,17 @@ def test_a_figure_the_sources_do_not_contain_is_cut_and_the_user_told(assistant:
     assert any(line.startswith("- ") for line in answer.text.splitlines())
 
 
+def test_a_figure_invented_for_a_question_asking_for_one_is_a_refusal_with_the_closest_passages(
+    assistant: Assistant,
+) -> None:
+    """Asked for a figure the sources lack, the model makes one up; the sources being close says little."""
+    _model(assistant).enqueue("The Chelsea and Westminster innovation programme has 40 fellows [1].")
+    answer = assistant.ask("How many fellows does the Chelsea and Westminster innovation programme have?")
+    assert "40 fellows" not in answer.text
+    assert is_refusal(answer.text) and answer.text.startswith("The reports I have do not cover this directly")
+    assert any(line.startswith("- ") for line in answer.text.splitlines())
+
+
 def test_general_knowledge_the_sources_do_not_hold_is_cut_and_the_user_told(assistant: Assistant) -> None:
     _model(assistant).enqueue(
         "Once people have finished something, they often feel a sense of accomplishment and satisfaction. "
@@ -100,8 +111,35 @@ def test_general_knowledge_the_sources_do_not_hold_is_cut_and_the_user_told(assi
     answer = assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
     assert "accomplishment" not in answer.text and "Good planning" not in answer.text
     assert answer.text.startswith("I could not write a direct answer")
-    assert "I removed 2 sentences of general knowledge that no source here supports." in answer.text
+    assert "I removed 2 sentences that no source here supports." in answer.text
     assert any(line.startswith("- ") for line in answer.text.splitlines())
+
+
+def test_a_cited_sentence_no_source_supports_is_cut_like_an_uncited_one(assistant: Assistant) -> None:
+    """A [n] is no evidence: the small model cites source 1 for claims it made up."""
+    _model(assistant).enqueue(
+        "CW+ funds it [1]. Once people have finished something, they often feel a sense of accomplishment [1]."
+    )
+    answer = assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
+    assert answer.text.startswith("CW+ funds it [1].") and "accomplishment" not in answer.text
+    assert "I removed a sentence that no source here supports." in answer.text
+
+
+def test_a_name_the_model_brings_that_no_report_uses_is_cut_and_the_user_told(assistant: Assistant) -> None:
+    """Asked in lower case ("denmark"), the name is no name in the question; the model writes it with a capital."""
+    _model(assistant).enqueue(
+        "CW+ funds the programme [1]. The Chelsea and Westminster charity funds innovation like Denmark does [1]."
+    )
+    answer = assistant.ask("is the chelsea and westminster innovation programme funded the way denmark does it?")
+    assert answer.text.startswith("CW+ funds the programme [1].") and "Denmark does" not in answer.text
+    assert "I removed what I wrote about “Denmark”: the reports never mention it." in answer.text
+
+
+def test_a_report_word_the_model_misspells_is_no_name_the_reports_never_mention(assistant: Assistant) -> None:
+    _model(assistant).enqueue("The Chelsea and Westminstr innovation programme is funded by its charity CW+ [1].")
+    answer = assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
+    assert answer.text.startswith("The Chelsea and Westminstr innovation programme is funded")
+    assert "never mention" not in answer.text
 
 
 def test_prompt_has_fixed_system_message_and_numbered_sources(assistant: Assistant) -> None:
@@ -122,7 +160,10 @@ def test_dangling_citations_never_reach_the_user(assistant: Assistant) -> None:
 
 
 def test_unsupported_claims_are_flagged(assistant: Assistant) -> None:
-    _model(assistant).enqueue("Chelsea and Westminster received government money to buy surgical robots [1].")
+    # Near enough the source's words to pass as a claim about it (support 0.5-0.55), not enough to be its claim.
+    _model(assistant).enqueue(
+        "The Chelsea and Westminster innovation programme is paid for by government money to buy surgical robots [1]."
+    )
     answer = assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
     assert answer.unsupported_sentences and not answer.citations[0].supported
 
@@ -220,7 +261,8 @@ def test_a_question_naming_something_the_reports_never_mention_is_refused_withou
 
 def test_the_asker_naming_their_own_trust_is_answered_not_refused(assistant: Assistant) -> None:
     _model(assistant).enqueue(
-        "At Royal Papworth you could do as Chelsea and Westminster did: its charity CW+ funds it [1]."
+        "At Royal Papworth you could do as Chelsea and Westminster did: its innovation programme is funded by its "
+        "charity CW+ [1]."
     )
     answer = assistant.ask("I work at Royal Papworth Hospital. How is the Chelsea and Westminster innovation funded?")
     assert not answer.refused and _model(assistant).calls, "the reports' silence about the asker's trust is no reason"

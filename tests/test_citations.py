@@ -306,3 +306,11 @@ def test_sentences_naming_what_the_reports_never_mention_are_dropped_but_quoted_
     assert "- The medtech funding mandate is not named" in kept
     assert drop_sentences_naming("CQCs are not CQC-like [1].", []) == ("CQCs are not CQC-like [1].", 0)
     assert drop_sentences_naming("The CQCS team met [1].", ["CQC"])[1] == 0, "whole words only"
+
+
+def test_a_numbered_item_whose_text_is_dropped_leaves_no_bare_number() -> None:
+    lead = "The wheel has four parts:\n1. Investment\n2. Denmark rules\n3. Adoption approach"
+    assert drop_sentences_naming(lead, ["Denmark"]) == (
+        "The wheel has four parts:\n1. Investment\n3. Adoption approach",
+        1,
+    )

@@ -110,6 +110,19 @@ def test_questions_about_findings_or_advice_prefer_those_passages() -> None:
     assert plan_query("How is CW+ funded?", [], INDEX).preferred_kinds == ()
 
 
+def test_a_question_whose_answer_is_a_figure_is_marked() -> None:
+    asking = [
+        "how many fellows are in each cohort?",
+        "What % of spend should be ring-fenced?",
+        "what maturity score did leeds give itself?",
+        "what's their total budget a year in actual pounds?",
+        "What percentage of EEAST staff filled in the survey?",
+    ]
+    not_asking = ["What is the role of HINs?", "what did the staff say they wanted?", "Whatever score they got, why?"]
+    assert all(plan_query(question, [], INDEX).asks_for_figure for question in asking)
+    assert not any(plan_query(question, [], INDEX).asks_for_figure for question in not_asking)
+
+
 def test_where_the_asker_works_is_context_not_the_subject() -> None:
     for question, term in [
         ("I work at Royal Papworth Hospital. Which trusts run fellowships?", "Royal Papworth Hospital"),

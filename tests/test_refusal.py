@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from assistant.refusal import foreign_terms, specific_terms, term_coverage, unknown_names, unknown_words
+from assistant.refusal import (
+    foreign_terms,
+    specific_terms,
+    term_coverage,
+    unknown_names,
+    unknown_words,
+    unsourced_names,
+)
 
 CORPUS = {"funding", "charity", "scaling", "innovation", "change", "project", "manager"}
 
@@ -54,3 +61,16 @@ def test_foreign_terms_are_the_question_names_the_corpus_never_holds_whole() -> 
     # Each word of "MedTech Funding Mandate" is known, the name is not; a possessive or a pair of known names
     # is no new name; a one-letter word is never a term.
     assert found == ["MedTech Funding Mandate", "CQC", "DCB0129"]
+
+
+def test_unsourced_names_are_capitalised_words_in_the_answer_the_corpus_never_uses() -> None:
+    answer = (
+        "Funding works like in Denmark: Sweden too. The Scottish Innovation Network (SIN) copies the Charity "
+        "model. Torbay works with Leeds."
+    )
+
+    found = unsourced_names(answer, lambda word: word in CORPUS | {"charity", "torbay"}, ignore=("Leeds trust",))
+
+    # "Funding" opens the answer and "Sweden" follows a colon (any word is capitalised there); "Charity" and
+    # "Innovation" are in the corpus, in any case; "Leeds" is where the asker works.
+    assert found == ["Denmark", "Scottish", "Network", "SIN"]
