@@ -46,6 +46,7 @@ eval: setup
 	$(BIN)/nhs-assistant eval --retrieval-only --questions evals/heldout2.jsonl --out evals/results/heldout2-latest.json
 	$(BIN)/nhs-assistant eval --retrieval-only --questions evals/heldout3.jsonl --out evals/results/heldout3-latest.json
 	$(BIN)/nhs-assistant eval --retrieval-only --questions evals/heldout4.jsonl --out evals/results/heldout4-latest.json
+	$(BIN)/nhs-assistant eval --retrieval-only --questions evals/heldout5.jsonl --out evals/results/heldout5-latest.json
 
 eval-full: setup
 	$(BIN)/nhs-assistant eval

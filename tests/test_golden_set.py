@@ -48,7 +48,16 @@ def _quote_offsets(items: list[GoldItem], doc: str) -> list[int]:
 
 
 @pytest.mark.parametrize(
-    "name", ["golden.jsonl", "heldout.jsonl", "refusal.jsonl", "heldout2.jsonl", "heldout3.jsonl", "heldout4.jsonl"]
+    "name",
+    [
+        "golden.jsonl",
+        "heldout.jsonl",
+        "refusal.jsonl",
+        "heldout2.jsonl",
+        "heldout3.jsonl",
+        "heldout4.jsonl",
+        "heldout5.jsonl",
+    ],
 )
 def test_shipped_question_sets_have_no_problems(name: str) -> None:
     assert check_golden_set(DEFAULT_GOLDEN_SET.parent / name, BUNDLED_CORPUS) == []
