@@ -41,7 +41,7 @@ _QUALIFIERS = frozenset(
 )
 _INFLECTIONS = ("ings", "ing", "ed", "es", "s")
 _BULLET = re.compile(r"^\s*[-*•]\s+")
-_LIST_MARKER = re.compile(r"\s*\d{1,2}[.)]\s*")
+_LIST_MARKER = re.compile(r"\s*\d{1,2}\.\s*")
 _LINK = re.compile(
     r"(?:https?://|www\.)[^\s)\]\"'>]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|uk|info|biz|xyz)\b", re.I
 )

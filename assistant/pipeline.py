@@ -342,10 +342,10 @@ class Assistant:
         """Whether any indexed passage contains the word or phrase (one FTS5 lookup, Porter-stemmed)."""
         return bool(re.fullmatch(r"[a-z0-9'&+ -]+", word)) and bool(self.store.lexical_search(f'"{word}"', 1))
 
-    def _corpus_knows_or_misspells(self, word: str) -> bool:
-        """Whether the corpus has the word, or it is a report word misspelt: the model wrote
-        "Prioritisisation" in a list copied from the reports' "Prioritisation"; that is no new name."""
-        return self._corpus_knows(word.lower()) or self.spelling.correct_word(word) is not None
+    def _misspelt(self, word: str) -> bool:
+        """Whether the word is a report word misspelt: the model wrote "Prioritisisation" in a list copied from
+        the reports' "Prioritisation"; that is no new name."""
+        return self.spelling.correct_word(word) is not None
 
     @staticmethod
     def _overrules_refusal(lead: str, best_sentence: float) -> bool:
@@ -384,11 +384,7 @@ class Assistant:
         opening = next(iter(split_answer_sentences(lead)), "")
         lead, figures_dropped = drop_invented_figures(lead, sources, question)
         foreign = foreign_terms(plan.question, plan.names, self._corpus_knows, plan.asker_terms)
-        foreign += [
-            name
-            for name in unsourced_names(lead, self._corpus_knows_or_misspells, plan.asker_terms)
-            if name.lower() not in {term.lower() for term in foreign}
-        ]
+        foreign += unsourced_names(lead, self._corpus_knows, (*plan.asker_terms, *foreign), self._misspelt)
         lead, foreign_dropped = drop_sentences_naming(lead, foreign)
         if (figures_dropped or foreign_dropped) and not lead.startswith(opening):
             # The direct answer rested on an invented figure, or on a thing the reports never mention; what

@@ -69,8 +69,10 @@ _KIND_INTENTS: tuple[tuple[re.Pattern[str], ChunkKind], ...] = (
 # A question whose answer is a figure: "how many fellows ...", "what % of ...", "what maturity score did ...",
 # "what's their total budget ... in pounds".
 _FIGURE_QUESTION = re.compile(
-    r"\bhow (?:many|much|long|often|big|large)\b|\bin (?:actual )?(?:pounds|£)|\bwhat(?:'s|’s| is| was| were| are)?"
-    r"(?:\s+[\w-]+){0,2}?\s*(?:%|\s(?:percentage|proportion|share|number|amount|score|rate|figure|budget|cost|size)\b)",
+    r"\bhow (?:many|much|long|often|big|large)\b|\bin (?:actual )?(?:pounds|£)"
+    r"|\bwhat(?:'s|’s| is| was| were| are)?(?:\s+(?:the|their|its|our))?\s*%"
+    r"|\bwhat(?:'s|’s| is| was| were| are)?(?:\s+[a-z-]+){0,2}?\s+(?:percentage|percent|proportion|share"
+    r"|number of|amount|score|rate|figure|budget|cost|size|total)\b",
     re.IGNORECASE,
 )
 _ABSOLUTE_PREMISE = re.compile(

@@ -29,9 +29,11 @@ GENERIC_TERMS = frozenset(
 )
 _ABBREVIATION = re.compile(r"\b[A-Z]{2,3}\b")
 _CODE = re.compile(r"\b[A-Za-z]{2,}\d+[A-Za-z0-9]*\b")
-# A capitalised word or an abbreviation preceded by a space, bracket or quote mark, but not opening a
-# sentence or a list after a colon.
-_NAME_WORD = re.compile(r"(?<![.!?:]\s)(?<=[\s(\"“‘])(?:[A-Z][a-z]{2,}|[A-Z]{2,})\b")
+# A capitalised word or an abbreviation inside a sentence: after a word, number or comma and a space, or
+# straight after a bracket or quote mark. Not after a full stop, a citation "[1]", a colon, a list mark or a
+# line break, where any word is capitalised.
+_NAME_WORD = re.compile(r"(?:(?<=[\w,;][ \t])|(?<=[(\"“‘]))(?:[A-Z][a-z]{2,}|[A-Z]{2,})\b")
+_BULLET_LINE = re.compile(r"^\s*[-*•]\s")
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "er", "ed", "es", "ly", "s")
 
 Knows = Callable[[str], bool]
@@ -102,23 +104,27 @@ def foreign_terms(question: str, names: Sequence[str], knows: Knows, ignore: Seq
     return found
 
 
-def unsourced_names(answer: str, knows: Knows, ignore: Sequence[str] = ()) -> list[str]:
-    """Capitalised words inside the model's sentences ("Denmark", "Scottish") that occur nowhere in the
+def unsourced_names(
+    answer: str, knows: Knows, ignore: Sequence[str] = (), misspelt: Callable[[str], bool] = lambda _: False
+) -> list[str]:
+    """Capitalised words inside the model's prose sentences ("Denmark", "Scottish") that occur nowhere in the
     corpus: a name the reports never use cannot have come from a source.
 
     Staff type in lower case ("how does insites compare with denmark or the netherlands?"), so such a name
     is often not a name in the question and :func:`foreign_terms` misses it; the model then writes it with
-    its capital, in an answer of its own ("... is the Scottish Innovation Network [2]"). A word at the start
-    of a sentence or after a colon is skipped (any word is capitalised there), and so is a term in
-    ``ignore`` (where the asker works). In the 330 stored answers to the six eval sets, three sentences held
-    such a word: those two inventions and a misspelt heading ("Prioritisisation"), which the pipeline's
-    ``knows`` counts as known because a report word is within the spelling corrector's reach.
+    its capital, in an answer of its own ("... is the Scottish Innovation Network [2]"). A word opening a
+    sentence, line or list item is skipped (any word is capitalised there), and so are bullet lines (which
+    the sentence cut leaves alone), a word of a term in ``ignore`` (where the asker works or a foreign term
+    already found) and a word ``misspelt`` says is a report word mistyped, given as written so that an
+    abbreviation is never read as a typo. In the 330 stored answers to the six eval sets, three sentences
+    held such a word: those two inventions and a misspelt heading ("Prioritisisation").
     """
+    prose = "\n".join(line for line in answer.split("\n") if not _BULLET_LINE.match(line))
     found: list[str] = []
-    for word in dict.fromkeys(_NAME_WORD.findall(answer)):
+    for word in dict.fromkeys(_NAME_WORD.findall(prose)):
         if any(word.lower() in term.lower().split() for term in ignore):
             continue
-        if not _term_known(word.lower(), knows):
+        if not _term_known(word.lower(), knows) and not misspelt(word):
             found.append(word)
     return found
 

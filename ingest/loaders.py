@@ -513,7 +513,8 @@ def printed_page_numbers(raw_texts: Mapping[int, str]) -> dict[int, str]:
         for line in {*filled[:1], *filled[-1:]}:
             if _PAGE_NUMBER_LINE.fullmatch(line):
                 printed = int(re.findall(r"\d+", line)[0])
-                sheets_by_offset.setdefault(printed - number, set()).add(number)
+                if not 1900 <= printed <= 2100:  # a year alone on a line dates the page, it does not number it
+                    sheets_by_offset.setdefault(printed - number, set()).add(number)
     if not sheets_by_offset:
         return {}
     offset, sheets = max(sheets_by_offset.items(), key=lambda item: (len(item[1]), -abs(item[0])))

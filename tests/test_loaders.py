@@ -189,14 +189,14 @@ def test_pdf_page_numbers_printed_in_the_footers_name_the_pages_when_the_pdf_nam
     footed = load_document(write_pdf(tmp_path / "footed.pdf", texts))
     topics = ["Governance.", "Culture.", "Funding.", "Workforce."]
     same = load_document(write_pdf(tmp_path / "same.pdf", [f"{topic}\n\n{n}" for n, topic in enumerate(topics, 1)]))
-    dated = load_document(write_pdf(tmp_path / "dated.pdf", [f"{topic}\n\nMarch 2024" for topic in topics]))
+    dated = load_document(write_pdf(tmp_path / "dated.pdf", [f"{t}\n\n{year}" for year, t in enumerate(topics, 2024)]))
 
     # The chart sheet prints no number but sits between numbered ones; the cover and contents come before.
     labels = [(page.number, page.label) for page in footed.pages]
     assert labels == [(1, None), (2, None), (3, "1"), (4, "2"), (5, "3"), (6, "4")]
     assert footed.pages[2].text == "Governance matters.", "the printed number is not left in the text"
     assert [page.label for page in same.pages] == [None] * 4, "a printed number equal to the sheet adds nothing"
-    assert [page.label for page in dated.pages] == [None] * 4, "a year in every footer is no page number"
+    assert [page.label for page in dated.pages] == [None] * 4, "years on successive pages are no page numbers"
 
 
 def test_pdf_whose_page_names_cannot_be_read_keeps_its_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -66,11 +66,16 @@ def test_foreign_terms_are_the_question_names_the_corpus_never_holds_whole() -> 
 def test_unsourced_names_are_capitalised_words_in_the_answer_the_corpus_never_uses() -> None:
     answer = (
         "Funding works like in Denmark: Sweden too. The Scottish Innovation Network (SIN) copies the Charity "
-        "model. Torbay works with Leeds."
+        "model [1]. Interestingly, Torbay works with Leeds and Westminstr.\n1. Norway\n- Wales is quoted."
     )
+    knows = CORPUS | {"charity", "torbay"}
 
-    found = unsourced_names(answer, lambda word: word in CORPUS | {"charity", "torbay"}, ignore=("Leeds trust",))
+    found = unsourced_names(answer, knows.__contains__, ("Leeds trust",), lambda word: word == "Westminstr")
 
-    # "Funding" opens the answer and "Sweden" follows a colon (any word is capitalised there); "Charity" and
-    # "Innovation" are in the corpus, in any case; "Leeds" is where the asker works.
+    # "Funding" opens the answer, "Sweden" follows a colon, "Interestingly" a citation and "Norway" a list
+    # number (any word is capitalised there); "- Wales" is a bullet line; "Charity" and "Innovation" are in the
+    # corpus, in any case; "Leeds" is where the asker works; "Westminstr" is a report word mistyped.
     assert found == ["Denmark", "Scottish", "Network", "SIN"]
+    assert unsourced_names("We met NHSX [1].", knows.__contains__, misspelt=lambda word: not word.isupper()) == [
+        "NHSX"
+    ], "an abbreviation is passed to the typo test as written"
