@@ -93,7 +93,7 @@ SUPPORT_THRESHOLD = 0.55
 # echoes the question's words reaches 0.55-0.65 against every source. On real answers, claims that restate a
 # source scored 0.73-1.0 and wrong ones at most 0.67.
 ATTRIBUTION_THRESHOLD = 0.75
-# An uncited sentence no source supports even this well is the model's own knowledge: see drop_ungrounded.
+# A sentence no source supports even this well, cited or not, is the model's own knowledge: see drop_ungrounded.
 GROUNDED_FLOOR = 0.5
 MIN_CLAIM_WORDS = 6
 

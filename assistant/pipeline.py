@@ -398,9 +398,9 @@ class Assistant:
             lead = CLOSEST_PASSAGES  # what the question names is not in the reports: say so, show what is
         elif not lead and evidence and (links_dropped or figures_dropped or ungrounded_dropped):
             # Asked for a figure, the model invented one: the sources most likely lack it, however close they
-            # are. Of the eight answers on the six eval sets emptied so while a source sentence was close, five
-            # were to questions the reports cannot answer ("how many fellows in each cohort?", "what
-            # percentage of EEAST staff filled in the survey?"); two of the other three asked for a figure.
+            # are. In full runs of the seven eval sets this made six out-of-scope answers refusals ("how many
+            # fellows in each cohort?", "what percentage of EEAST staff filled in the survey?") and put four
+            # answerable figure questions' points under the refusal label (two of them hold the figure).
             invented_figure = figures_dropped > 0 and plan.asks_for_figure
             close = best_sentence >= UNSUPPORTED_LEAD_FLOOR and not invented_figure
             lead = RELEVANT_PASSAGES if close else CLOSEST_PASSAGES
