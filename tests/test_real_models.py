@@ -8,6 +8,9 @@ fails the build.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,6 +80,21 @@ def test_retrieval_eval_meets_thresholds(
     summary = json.loads(out.read_text())["summary"]
     assert status == 0, summary
     assert summary["hit@5"] >= hit5_floor and summary["mrr"] >= mrr_floor
+
+
+def test_an_eval_ranks_the_same_in_every_process(real_settings: Settings, tmp_path: Path) -> None:
+    """Two runs of the same eval on the same index must retrieve the same passages in the same order, or the
+    hub team's --compare reports noise as regressions. Chroma's default vector search did not: under
+    different hash seeds it returned different neighbours and moved gold passages between ranks."""
+    rankings = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"run{seed}.json"
+        command = [sys.executable, "-m", "assistant.cli", "eval", "--retrieval-only", "--questions"]
+        command += [str(EVALS_DIR / "refusal.jsonl"), "--data-dir", str(real_settings.data_dir), "--out", str(out)]
+        subprocess.run(command, check=True, env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True)
+        items = json.loads(out.read_text())["items"]
+        rankings.append({item["id"]: [hit["metadata"]["chunk_id"] for hit in item["retrieved"]] for item in items})
+    assert rankings[0] and rankings[0] == rankings[1]
 
 
 def test_mistyped_questions_still_find_their_passages(real_settings: Settings, tmp_path: Path) -> None:
