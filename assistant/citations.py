@@ -245,12 +245,16 @@ def drop_ungrounded(text: str, sources: Sequence[Source], embed: Embed) -> tuple
     return _rewrite_prose(text, lambda sentence: None if sentence in ungrounded else sentence)
 
 
+def prose_lines(text: str) -> list[str]:
+    """The lines the model wrote itself: all but the quoted bullet points, which the checks leave alone."""
+    return [line for line in text.split("\n") if not _BULLET.match(line)]
+
+
 def _prose_claims(text: str) -> list[tuple[str, str]]:
     """(sentence as written, its claim without citations) for each claim outside the quoted bullet points."""
     return [
         (sentence, claim)
-        for line in text.split("\n")
-        if not _BULLET.match(line)
+        for line in prose_lines(text)
         for sentence in _SENTENCE.split(line)
         if _is_claim(claim := CITATION.sub("", sentence).strip())
     ]

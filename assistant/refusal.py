@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 
+from assistant.citations import prose_lines
 from assistant.query import staff_synonyms
 
 MIN_TERM_COVERAGE = 0.25
@@ -33,7 +34,6 @@ _CODE = re.compile(r"\b[A-Za-z]{2,}\d+[A-Za-z0-9]*\b")
 # straight after a bracket or quote mark. Not after a full stop, a citation "[1]", a colon, a list mark or a
 # line break, where any word is capitalised.
 _NAME_WORD = re.compile(r"(?:(?<=[\w,;][ \t])|(?<=[(\"“‘]))(?:[A-Z][a-z]{2,}|[A-Z]{2,})\b")
-_BULLET_LINE = re.compile(r"^\s*[-*•]\s")
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "er", "ed", "es", "ly", "s")
 
 Knows = Callable[[str], bool]
@@ -119,7 +119,7 @@ def unsourced_names(
     abbreviation is never read as a typo. In the 330 stored answers to the six eval sets, three sentences
     held such a word: those two inventions and a misspelt heading ("Prioritisisation").
     """
-    prose = "\n".join(line for line in answer.split("\n") if not _BULLET_LINE.match(line))
+    prose = "\n".join(prose_lines(answer))
     found: list[str] = []
     for word in dict.fromkeys(_NAME_WORD.findall(prose)):
         if any(word.lower() in term.lower().split() for term in ignore):
