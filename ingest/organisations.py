@@ -19,10 +19,13 @@ from pathlib import Path
 ALIASES_FILE = Path(__file__).with_name("organisation_aliases.json")
 
 _NAME_WORD = r"(?:[A-Z][\w’'+.-]*|and|of|&|upon|the)"
+# Words of a name are separated by spaces, never a line break: in an exported PDF the line before a name is
+# often a heading or a running header ("Westbrook Falls Prevention Programme" over "Northshire ICB"), and
+# joining across it made one organisation of the two lines.
 _NHS_NAME = re.compile(
-    rf"\b((?:[A-Z][\w’'+.-]*\s)(?:{_NAME_WORD}\s){{1,7}}?"
-    r"(?:NHS\s(?:Foundation\s)?Trust|Foundation\sTrust|Integrated\sCare\sBoard|ICB|University\sHospitals?"
-    r"|Health\sPartners|Healthcare\sNHS\sTrust))\b"
+    rf"\b((?:[A-Z][\w’'+.-]*[ \t])(?:{_NAME_WORD}[ \t]){{1,7}}?"
+    r"(?:NHS[ \t](?:Foundation[ \t])?Trust|Foundation[ \t]Trust|Integrated[ \t]Care[ \t]Board|ICB"
+    r"|University[ \t]Hospitals?|Health[ \t]Partners|Healthcare[ \t]NHS[ \t]Trust))\b"
 )
 _ABBREVIATION = re.compile(r"([A-Z][\w’'&+ -]{6,90}?)\s\(([A-Z][A-Za-z+&]{1,9})\)")
 _LEADING_NOISE = re.compile(r"^(?:In|At|For|The|With|By|From|Using|Across|Within)\s+")

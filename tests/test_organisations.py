@@ -31,6 +31,14 @@ def test_abbreviations_and_nhs_names_are_learned_from_text() -> None:
     assert index.find("what did WVPFT achieve") == ("Wessex Valley Partnership NHS Foundation Trust",)
 
 
+def test_a_name_never_runs_across_a_line_break() -> None:
+    """A PDF page's heading over its organisation line is two things, not one organisation."""
+    text = "Westbrook Falls Prevention Programme\nNorth Shire ICB | Official\n\nNorth Shire ICB ran the pilot."
+    index = build_organisation_index([text])
+    assert set(index.canonical_by_key.values()) >= {"North Shire ICB"}
+    assert not any("\n" in name or "Programme" in name for name in index.canonical_by_key.values())
+
+
 def test_generic_words_are_not_organisations() -> None:
     index = build_organisation_index(["Each Foundation Trust and every Mental Health Trust is different."])
     assert index.find("a Foundation Trust and a Mental Health Trust") == ()
