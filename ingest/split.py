@@ -36,7 +36,8 @@ _TOC_ENTRY = re.compile(r"[A-Za-z][^\t\n]{0,80}\t+\d{1,4}(?=\t|\n|$)")
 _DOTTED_TOC_ENTRY = re.compile(r"[A-Za-z][^\n]{0,150}?(?:(?:\.[ \t]?){4,}|…{2,})\s*\d{1,4}[ \t]*(?=\n|$)")
 _MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _HEADING_MARK = re.compile(r"^#{1,6}\s+(?=\S)", re.MULTILINE)
-_CASE_STUDY = re.compile(r"^case stud(?:y|ies)\s*[:\-–]\s*(.+)$", re.IGNORECASE)
+# A report numbers its case studies like its other sections ("3. Case Study: ...", "3.2 Case study: ...").
+_CASE_STUDY = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.?\s+)?case stud(?:y|ies)\s*[:\-–]\s*(.+)$", re.IGNORECASE)
 _BEST_PRACTICE = re.compile(r"^(?:best|good|promising) practice", re.IGNORECASE)
 _RECOMMENDATIONS = re.compile(r"^recommendations?\b", re.IGNORECASE)
 # Body text is a recommendation only when it opens like a label; a word-wrapped diagram line starting

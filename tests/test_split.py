@@ -368,3 +368,15 @@ def test_a_pdf_contents_page_with_dot_leaders_is_not_indexed(tmp_path: Path) -> 
 
     assert [chunk.section for chunk in chunks] == ["1. Funding the innovation function"]
     assert "...." not in chunks[0].text
+
+
+def test_a_numbered_case_study_heading_is_a_case_study() -> None:
+    for heading in (
+        "3. Case Study: Riverside Community Health NHS Trust",
+        "3.2 Case study: Riverside Community Health NHS Trust",
+    ):
+        chunks = _split(f"## {heading}\n\nThe trust monitored 610 heart failure patients at home by tablet.")
+
+        assert [(chunk.kind, chunk.case_study_title) for chunk in chunks] == [
+            ("case_study", "Riverside Community Health NHS Trust")
+        ], heading
