@@ -65,6 +65,9 @@ _TRAILING_FUNCTION_WORDS = {
 _QUOTE_OPEN = ("“", '"', "‘")
 _SENTENCE_END = re.compile(r"(?<=[.!?”])\s+(?=[A-Z“\"(])")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•●▪]|\d{1,2}[.)])\s+")
+# A PDF sets a list's bullet apart from its text, often on a line of its own ("•" then the item).
+_LIST_ITEM_LINE = re.compile(r"^\s*(?:[-*•●▪]|\d{1,2}[.)])(?:\s|$)")
+_SENTENCE_GAP = re.compile(r"(?<=[.!?”])(\s+)(?=[A-Z“\"(])")
 _WORD = re.compile(r"\w+|[^\w\s]")
 
 
@@ -475,7 +478,9 @@ def _pack(units: list[_Unit], count_tokens: TokenCounter) -> Iterator[tuple[list
             if group:
                 yield group, _group_text(group)
                 group, group_tokens = [], 0
-            for piece in _split_text(text, MAX_CHUNK_TOKENS, count_tokens):
+            # A PDF's lines are where the page ran out of width (only PDF pages have numbers).
+            wrapped = unit.blocks[0].page is not None
+            for piece in _split_text(text, MAX_CHUNK_TOKENS, count_tokens, wrapped):
                 yield [unit], piece
             continue
         compatible = (
@@ -513,17 +518,20 @@ def _group_text(group: list[_Unit]) -> str:
     return "\n\n".join(_unit_text(unit) for unit in group)
 
 
-def _split_text(text: str, budget: int, count_tokens: TokenCounter) -> list[str]:
+def _split_text(text: str, budget: int, count_tokens: TokenCounter, wrapped: bool = False) -> list[str]:
     """Split an oversized passage at block, then list-item, then sentence boundaries.
 
     A line that introduces a list ("These can broadly be categorised as:") moves on with the list: cut
     between them, the five roles of an innovation function sat alone in a chunk that never said what they
     were, and no question about "roles" found it.
+
+    ``wrapped`` says the line breaks inside a block are where the page wrapped (a PDF), not the author's:
+    see :func:`_wrapped_atoms`.
     """
     pieces: list[str] = []
     current = ""
-    for part in _atoms(text, budget, count_tokens):
-        candidate = f"{current}\n\n{part}" if current else part
+    for part, joiner in _atoms(text, budget, count_tokens, wrapped):
+        candidate = f"{current}{joiner}{part}" if current else part
         if current and count_tokens(candidate) > budget:
             kept, _, intro = current.rpartition("\n\n")
             if kept and intro.rstrip().endswith(":") and count_tokens(f"{intro}\n\n{part}") <= budget:
@@ -539,16 +547,53 @@ def _split_text(text: str, budget: int, count_tokens: TokenCounter) -> list[str]
     return pieces
 
 
-def _atoms(text: str, budget: int, count_tokens: TokenCounter) -> Iterator[str]:
+def _atoms(text: str, budget: int, count_tokens: TokenCounter, wrapped: bool) -> Iterator[tuple[str, str]]:
+    """The pieces an oversized passage may be cut into, each with the text that joins it to the piece before
+    it when both land in one chunk."""
     for block in _BLOCK_GAP.split(text):
         if count_tokens(block) <= budget:
-            yield block
+            yield block, "\n\n"
+            continue
+        if wrapped:
+            yield from _wrapped_atoms(block, budget, count_tokens)
             continue
         lines = block.split("\n")
         if len(lines) > 1 and all(count_tokens(line) <= budget for line in lines):
-            yield from lines
+            yield from ((line, "\n\n") for line in lines)
             continue
-        yield from _SENTENCE_END.split(block)
+        yield from ((sentence, "\n\n") for sentence in _SENTENCE_END.split(block))
+
+
+def _wrapped_atoms(block: str, budget: int, count_tokens: TokenCounter) -> Iterator[tuple[str, str]]:
+    """A PDF paragraph's pieces: its list items, then its sentences, and lines only for a sentence longer
+    than the budget (a table, a list without punctuation).
+
+    Cut at its lines, as an author's text is, a 200-word case study became chunks that opened mid-sentence
+    ("patient the same day.") with a blank line at every wrap, so each sentence unit was a line's fragment.
+    The pieces are re-joined by the whitespace between them on the page, so a chunk stays a verbatim run of
+    the page's text.
+    """
+    items: list[str] = []
+    for line in block.split("\n"):
+        if items and not _LIST_ITEM_LINE.match(line):
+            items[-1] = f"{items[-1]}\n{line}"
+        else:
+            items.append(line)
+    joiner = "\n\n"
+    for item in items:
+        if count_tokens(item) <= budget:
+            yield item, joiner
+            joiner = "\n"
+            continue
+        parts = _SENTENCE_GAP.split(item)
+        for sentence, gap in zip(parts[::2], [joiner, *parts[1::2]], strict=True):
+            if count_tokens(sentence) <= budget:
+                yield sentence, gap
+                continue
+            lines = sentence.split("\n")
+            yield lines[0], gap
+            yield from ((line, "\n") for line in lines[1:])
+        joiner = "\n"
 
 
 def _make_chunk(

@@ -370,6 +370,44 @@ def test_a_pdf_contents_page_with_dot_leaders_is_not_indexed(tmp_path: Path) -> 
     assert "...." not in chunks[0].text
 
 
+def test_a_long_pdf_paragraph_is_cut_at_its_sentences_not_at_its_wrapped_lines(tmp_path: Path) -> None:
+    """A PDF's lines are where the page ran out of width. Cut at them as an author's lines are, a case study
+    of 200 words became chunks opening mid-sentence ("patient the same day."), with a blank line at every wrap
+    so each sentence unit was a fragment of a line."""
+    sentences = [
+        f"Ward {n} reviewed every reading that crossed a threshold and telephoned the patient the same day."
+        for n in range(1, 19)
+    ]
+    items = [f"- Ward {n} lends a tablet to patients without one" for n in range(1, 26)]
+    pdf = FPDF()
+    pdf.set_title("Northshire review")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(0, 10, "Remote monitoring", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=10)
+    pdf.multi_cell(0, 6, " ".join(sentences), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 6, "\n".join(items))
+    path = tmp_path / "wrapped.pdf"
+    pdf.output(str(path))
+    document = load_document(path)
+
+    chunks = split_document(document, build_organisation_index())
+
+    paragraph = [chunk for chunk in chunks if "reviewed every reading" in chunk.text]
+    assert len(paragraph) >= 2
+    page = " ".join(document.pages[0].text.split())
+    for chunk in paragraph:
+        body = chunk.text.removeprefix("Remote monitoring").strip().split("\n\n- ")[0]
+        assert body.startswith("Ward ") and body.endswith("same day."), body[:60]
+        assert "\n\n" not in body
+        assert " ".join(body.split()) in page, "a chunk is a verbatim run of the page's text"
+    listing = [chunk for chunk in chunks if "lends a tablet" in chunk.text]
+    assert len(listing) >= 2
+    for chunk in listing:
+        items = chunk.text[chunk.text.index("- Ward") :].splitlines()
+        assert all(line.startswith("- Ward ") for line in items), "the list is cut between its items"
+
+
 def test_a_numbered_case_study_heading_is_a_case_study() -> None:
     for heading in (
         "3. Case Study: Riverside Community Health NHS Trust",
