@@ -24,7 +24,7 @@ import math
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
@@ -37,7 +37,15 @@ from pypdf import PdfReader
 from pypdf.errors import DependencyError
 
 from assistant.records import DocumentInfo, LoadedDocument, PageText
-from ingest.pdf_headings import PageStyles, heading_levels, kept_lines, mark_headings, page_styles
+from ingest.pdf_headings import (
+    LineFonts,
+    PageStyles,
+    heading_levels,
+    kept_lines,
+    line_fonts,
+    mark_headings,
+    page_styles,
+)
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".pdf", ".md", ".markdown", ".txt", ".docx", ".html", ".htm"})
 METADATA_FILE_NAME = "metadata.json"
@@ -374,7 +382,11 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 # A bullet set in a symbol font (Word's Symbol and Wingdings bullets) comes out as a private-use character.
 _SYMBOL_BULLET = re.compile(r"^([ \t]*)[\ue000-\uf8ff][ \t]*", re.MULTILINE)
-_HYPHENATED_LINE_END = re.compile(r"([^\W\d_])[-\u00ad][ \t]*\n[ \t]*([^\W\d_])")
+_HYPHENATED_LINE_END = re.compile(r"([^\W\d_]+)([-\u00ad])[ \t]*\n[ \t]*([^\W\d_]+)")
+_HYPHENATED_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
+_LETTERS = re.compile(r"[^\W\d_]+")
+# First parts that make a compound, not a syllable: "self-assessment", "well-being", "non-executive".
+_COMPOUND_PREFIXES = frozenset({"self", "well", "non", "cross"})
 # Running headers and footers (see drop_running_lines).
 RUNNING_LINE_MIN_PAGES = 3
 RUNNING_LINE_SHARE = 0.3
@@ -438,25 +450,30 @@ def _extract_pdf_pages(reader: PdfReader) -> tuple[list[PageText], list[str], in
     """Pages with text, notes for the user, pages that failed, and whether headings came from the fonts.
 
     Running headers and footers are dropped before the font headings are marked: a title printed large at
-    the top of every page is not a heading of each page.
+    the top of every page is not a heading of each page. A numbered heading on consecutive pages is kept
+    (see :func:`ingest.pdf_headings.line_fonts`).
     """
-    pages: list[PageText] = []
-    styles: list[PageStyles] = []
     notes: list[str] = []
-    blank: list[int] = []
     failures = 0
-    raw_texts: dict[int, str] = {}
+    extracted: list[tuple[int, str, PageStyles]] = []
     for number, page in enumerate(reader.pages, start=1):
         try:
             raw, page_style = page_styles(page)
-            text = _clean_pdf_text(raw)
         except Exception:  # pypdf can fail on one page's content stream and still read the others.
             failures += 1
             notes.append(f"page {number}: could not extract text")
             continue
+        extracted.append((number, _normalise_line_endings(raw), page_style))
+    spelling = _WordForms.of(raw for _, raw, _ in extracted)
+    pages: list[PageText] = []
+    styles: list[PageStyles] = []
+    blank: list[int] = []
+    raw_texts: dict[int, str] = {}
+    for number, raw, page_style in extracted:
+        text = _clean_pdf_text(raw, spelling)
         if text.strip():
             pages.append(PageText(number=number, text=text))
-            raw_texts[number] = _normalise_line_endings(raw)
+            raw_texts[number] = raw
             styles.append(page_style)
         else:
             blank.append(number)
@@ -465,8 +482,10 @@ def _extract_pdf_pages(reader: PdfReader) -> tuple[list[PageText], list[str], in
     if pages and blank:
         listed = ", ".join(str(number) for number in blank)
         notes.append(f"no text on page(s) {listed}: images only? run OCR if they matter")
-    kept = drop_running_lines(pages)
     style_of = dict(zip((page.number for page in pages), styles, strict=True))
+    body = [kept_lines(style_of[page.number], page.text) for page in drop_running_lines(pages)]
+    fonts = dict(zip(style_of, line_fonts(list(style_of.values()), body), strict=True))
+    kept = drop_running_lines(pages, [fonts[page.number] for page in pages])
     levels = heading_levels([kept_lines(style_of[page.number], page.text) for page in kept])
     marked = [replace(page, text=mark_headings(page.text, level)) for page, level in zip(kept, levels, strict=True)]
     return marked, notes, failures, any(levels)
@@ -509,8 +528,7 @@ def printed_page_numbers(raw_texts: Mapping[int, str]) -> dict[int, str]:
     """
     sheets_by_offset: dict[int, set[int]] = {}
     for number, text in raw_texts.items():
-        filled = [line.strip() for line in text.split("\n") if line.strip()]
-        for line in {*filled[:1], *filled[-1:]}:
+        for line in set(_edge_lines(text)):
             if _PAGE_NUMBER_LINE.fullmatch(line):
                 printed = int(re.findall(r"\d+", line)[0])
                 if not 1900 <= printed <= 2100:  # a year alone on a line dates the page, it does not number it
@@ -525,7 +543,7 @@ def printed_page_numbers(raw_texts: Mapping[int, str]) -> dict[int, str]:
     return {number: str(number + offset) for number in raw_texts if first <= number <= last and number + offset > 0}
 
 
-def drop_running_lines(pages: list[PageText]) -> list[PageText]:
+def drop_running_lines(pages: list[PageText], fonts: Sequence[LineFonts] = ()) -> list[PageText]:
     """Drop running headers and footers: lines at the top or bottom of a page that repeat across pages.
 
     A designed report prints its title, chapter or "Page 12 of 40" on every page. Left in, that line joins
@@ -535,27 +553,40 @@ def drop_running_lines(pages: list[PageText]) -> list[PageText]:
     ``RUNNING_LINE_SHARE`` of them, either word for word or with one number that is the page number plus
     a fixed offset ("47699 Federal Register", "Page 3 of 40"). Requiring that fixed offset keeps numbered
     headings ("Key theme 1" at the top of one page, "Key theme 2" two pages on) as text.
+
+    ``fonts`` (one per page, when known) refine this. A line its font marks as a heading never counts by its
+    number: "Key theme 1" to "Key theme 5" on five slides in a row have the offset of a running header, and
+    once dropped, the headless slides joined the slide before them and were cited at its page. A two-page
+    document has too few pages to tell a running line from a repeated heading by repetition alone, so there
+    only lines set smaller than the body on both pages go (its header, footer and page number).
     """
-    if len(pages) < RUNNING_LINE_MIN_PAGES:
+    if len(pages) < 2 or (len(pages) < RUNNING_LINE_MIN_PAGES and not fonts):
         return pages
+    font_of = list(fonts) or [LineFonts() for _ in pages]
+
+    def keys(index: int, line: str) -> list[tuple[str, int | None]]:
+        page, font = pages[index], font_of[index]
+        if len(pages) < RUNNING_LINE_MIN_PAGES and not font.is_small_print(line):
+            return []
+        return _running_keys(line.strip(), page.number or index + 1, numbered=not font.is_heading(line))
+
     seen: dict[tuple[str, int | None], set[int]] = {}
     for index, page in enumerate(pages):
         for line in _edge_lines(page.text):
-            for key in _running_keys(line, page.number or index + 1):
+            for key in keys(index, line):
                 seen.setdefault(key, set()).add(index)
-    needed = max(RUNNING_LINE_MIN_PAGES, math.ceil(RUNNING_LINE_SHARE * len(pages)))
+    needed = max(min(RUNNING_LINE_MIN_PAGES, len(pages)), math.ceil(RUNNING_LINE_SHARE * len(pages)))
     running = {key for key, where in seen.items() if len(where) >= needed}
     if not running:
         return pages
     cleaned: list[PageText] = []
     for index, page in enumerate(pages):
         lines = page.text.split("\n")
-        number = page.number or index + 1
         edges = _edge_indices(lines)
         lines = [
             line
             for position, line in enumerate(lines)
-            if not (position in edges and running.intersection(_running_keys(line.strip(), number)))
+            if not (position in edges and running.intersection(keys(index, line)))
         ]
         text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
         if text.strip():
@@ -574,34 +605,73 @@ def _edge_lines(text: str) -> list[str]:
     return [lines[position].strip() for position in sorted(_edge_indices(lines))]
 
 
-def _running_keys(line: str, page_number: int) -> list[tuple[str, int | None]]:
-    """Ways a line can repeat: as written, or with one of its numbers standing for the page number."""
+def _running_keys(line: str, page_number: int, numbered: bool = True) -> list[tuple[str, int | None]]:
+    """Ways a line can repeat: as written, or (when ``numbered``) with one of its numbers standing for the
+    page number."""
     normal = " ".join(line.lower().split())
     keys: list[tuple[str, int | None]] = [(normal, None)]
+    if not numbered:
+        return keys
     for match in _NUMBER_TOKEN.finditer(normal):
         template = f"{normal[: match.start()]}#{normal[match.end() :]}"
         keys.append((template, int(match.group()) - page_number))
     return keys
 
 
-def _clean_pdf_text(text: str) -> str:
+def _clean_pdf_text(text: str, spelling: _WordForms | None = None) -> str:
     """Undo PDF layout artefacts while keeping the line breaks the splitter relies on."""
     text = _normalise_line_endings(text).translate(_LIGATURES)
     text = _CONTROL_CHARS.sub("", text)
     # As "•", so the splitter keeps the list with its introduction and a point can be quoted without a glyph
     # that shows as an empty box.
     text = _SYMBOL_BULLET.sub(r"\1• ", text)
-    text = _HYPHENATED_LINE_END.sub(_join_hyphenated_word, text).replace("\u00ad", "")
+    spelling = spelling or _WordForms.of([text])
+    text = _HYPHENATED_LINE_END.sub(spelling.unbreak, text).replace("\u00ad", "")
     lines = [line.rstrip() for line in text.split("\n")]
     lines = _drop_page_number_lines(lines)
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
 
 
-def _join_hyphenated_word(match: re.Match[str]) -> str:
-    """Join "innova-/tion" but keep "NHS-/England": only a lowercase continuation is a split word."""
-    if match.group(2).islower():
-        return match.group(1) + match.group(2)
-    return match.group(0)
+@dataclass(frozen=True)
+class _WordForms:
+    """How a PDF spells its words where no line break splits them: the evidence for reading a hyphen at the
+    end of a line."""
+
+    hyphenated: frozenset[str]
+    whole: frozenset[str]
+
+    @classmethod
+    def of(cls, texts: Iterable[str]) -> _WordForms:
+        hyphenated: set[str] = set()
+        whole: set[str] = set()
+        for text in texts:
+            lowered = text.translate(_LIGATURES).lower()
+            hyphenated.update(_HYPHENATED_WORD.findall(lowered))
+            whole.update(_LETTERS.findall(_HYPHENATED_LINE_END.sub(" ", lowered)))
+        return cls(frozenset(hyphenated), frozenset(whole))
+
+    def unbreak(self, match: re.Match[str]) -> str:
+        """One word from "innova-/tion", "self-assessment" from "self-/assessment"; "NHS-/England" as it is.
+
+        A line-end hyphen is either the typesetter's (a word split at a syllable) or the author's (a compound
+        that happened to end the line). The document decides where it can: the hyphenated form written
+        elsewhere keeps the hyphen, the joined word written elsewhere drops it. Otherwise a few first parts
+        that make compounds keep it ("self-", "well-", "non-", "cross-"), and the rest join: a syllable break
+        is the usual reason, and "informaticians" cut as "informa-/ticians" is rarely written twice. Only a
+        lowercase continuation is a split word at all; a soft hyphen is always the typesetter's.
+        """
+        first, hyphen, rest = match.group(1), match.group(2), match.group(3)
+        if not rest[0].islower():
+            return match.group(0)
+        compound = f"{first}-{rest}"
+        joined = f"{first}{rest}"
+        if hyphen == "\u00ad":
+            return joined
+        if compound.lower() in self.hyphenated:
+            return compound
+        if joined.lower() in self.whole:
+            return joined
+        return compound if first.lower() in _COMPOUND_PREFIXES else joined
 
 
 def _drop_page_number_lines(lines: list[str]) -> list[str]:

@@ -115,6 +115,48 @@ def heading_levels(pages: Sequence[PageStyles]) -> tuple[dict[str, int], ...]:
     return tuple({letters: _level(size, recurring) for letters, size in page.items()} for page in found)
 
 
+@dataclass(frozen=True)
+class LineFonts:
+    """What one page's fonts say about its lines, by their letters: which are headings, which small print."""
+
+    headings: frozenset[str] = frozenset()
+    small_print: frozenset[str] = frozenset()
+
+    def is_heading(self, line: str) -> bool:
+        """Whether :func:`mark_headings` would mark ``line`` as a heading."""
+        stripped = line.strip()
+        return _is_heading_text(stripped) and _letters(stripped) in self.headings
+
+    def is_small_print(self, line: str) -> bool:
+        return _letters(line) in self.small_print
+
+
+def line_fonts(pages: Sequence[PageStyles], body_from: Sequence[PageStyles]) -> tuple[LineFonts, ...]:
+    """For each page, its heading and small-print lines, against the body style of ``body_from`` (the pages
+    without their running lines, as :func:`heading_levels` is given them).
+
+    Running lines are found before the headings are marked, and the fonts settle two cases the words cannot:
+    a numbered heading on consecutive pages ("Key theme 1" to "Key theme 5") has a number that follows the
+    page, as a running header's does; and in a two-page document a footer repeats only once, as a heading
+    might, but it is set smaller than the body.
+    """
+    body = _body_style(body_from)
+    if body is None:
+        return tuple(LineFonts() for _ in pages)
+    return tuple(
+        LineFonts(
+            frozenset(letters for letters, styles in page.lines if letters and _heading_size(styles, body) is not None),
+            frozenset(letters for letters, styles in page.lines if letters and _small_print(styles, body)),
+        )
+        for page in pages
+    )
+
+
+def _small_print(styles: Sequence[tuple[tuple[float, bool], int]], body: tuple[float, bool]) -> bool:
+    """Every letter of the line smaller than the body text by the factor a heading is larger."""
+    return all(size * SIZE_FACTOR <= body[0] for (size, _), _ in styles)
+
+
 def _level(size: float, recurring: Sequence[float]) -> int:
     """1 + the number of recurring heading sizes larger than this one, at most ``MAX_LEVELS``.
 

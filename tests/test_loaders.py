@@ -657,3 +657,120 @@ def test_a_heading_with_a_ligature_is_still_found() -> None:
     marked = mark_headings("Key findings\nMost sites rely on core funding from their own trust budgets.", levels[0])
 
     assert marked.splitlines()[0] == "# Key findings"
+
+
+_TOPICS = ["sponsorship", "protected time", "procurement", "patient partners", "data access", "funding"]
+
+
+def _slide_deck(path: Path, titles: list[str], footer: str | None = None) -> Path:
+    """One slide per page: a title set large and bold over a line of body text, and optionally a small footer
+    carrying the slide number."""
+    pdf = FPDF(orientation="landscape")
+    pdf.set_auto_page_break(False)
+    pdf.set_title("Eastmoor Innovation Collaborative: Year 1 Learning")
+    for number, title in enumerate(titles, start=1):
+        pdf.add_page()
+        pdf.set_font("Helvetica", "B", 24)
+        pdf.cell(0, 14, title, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", size=12)
+        pdf.multi_cell(0, 8, f"The nine trusts learned about {_TOPICS[number % len(_TOPICS)]} when spreading change.")
+        if footer is not None:
+            pdf.set_y(-15)
+            pdf.set_font("Helvetica", size=8)
+            pdf.cell(0, 8, f"{footer} | {number}")
+    pdf.output(str(path))
+    return path
+
+
+def test_numbered_headings_on_consecutive_pages_are_kept_but_a_numbered_footer_is_not(tmp_path: Path) -> None:
+    """ "Key theme 1" to "Key theme 5" on slides 1 to 5 have a number that follows the page, as a running
+    footer's does; they used to be dropped as one, leaving five slides without a title."""
+    titles = [f"Key theme {number}" for number in range(1, 6)]
+    document = load_document(_slide_deck(tmp_path / "deck.pdf", titles, footer="Eastmoor collaborative"))
+
+    assert [page.text.splitlines()[0] for page in document.pages] == [f"# {title}" for title in titles]
+    assert not any("Eastmoor collaborative" in page.text for page in document.pages)
+    assert [page.number for page in document.pages] == [1, 2, 3, 4, 5]
+
+
+class _ReportWithNumberThirdLine(FPDF):
+    """A header of two lines and then the printed page number, so the number is a page's third line of text;
+    the cover prints none, and the report's "1" is its second sheet."""
+
+    def header(self) -> None:
+        if self.page_no() == 1:
+            return
+        self.set_font("helvetica", size=8)
+        for line in ("Northshire Digital Innovation Review", "Northshire ICB | Official", str(self.page_no() - 1)):
+            self.cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
+
+
+def test_a_page_number_on_the_third_line_names_the_page(tmp_path: Path) -> None:
+    """Running lines were looked for among three lines at each edge but printed numbers only on the first
+    and last line, so a number the header put third was dropped from the text without naming the page."""
+    pdf = _ReportWithNumberThirdLine()
+    for body in ["Annual innovation review", "Governance matters.", "Culture matters.", "Funding matters."]:
+        pdf.add_page()
+        pdf.set_font("helvetica", size=11)
+        pdf.multi_cell(0, 8, body)
+    path = tmp_path / "numbered.pdf"
+    pdf.output(str(path))
+
+    document = load_document(path)
+
+    assert [(page.number, page.label) for page in document.pages] == [(1, None), (2, "1"), (3, "2"), (4, "3")]
+    assert document.pages[1].text == "Governance matters."
+
+
+def test_a_hyphen_at_a_line_end_is_kept_in_a_compound_and_dropped_in_a_split_word(tmp_path: Path) -> None:
+    text = (
+        "Patients valued the well-\nbeing checks, and the self-\nassessment tool was popular.\n"
+        "Teams co-\ndesigned the service, and co-designed services lasted.\n"
+        "Spreading innova-\ntion needs time, and re-\nmote monitoring helped; remote teams agreed.\n"
+        "The cross-\nroads site was in the crossroads plan."
+    )
+    page = load_document(write_pdf(tmp_path / "hyphens.pdf", [text])).pages[0].text
+
+    assert "well-being checks" in page, "a compound's first part keeps its hyphen"
+    assert "self-assessment tool" in page
+    assert "co-designed" in page, "the document writes co-design elsewhere"
+    assert "innovation needs time" in page, "a syllable break joins"
+    assert "remote monitoring" in page, "the joined word is written elsewhere"
+    assert "crossroads site" in page, "the joined word written elsewhere wins over the compound's first part"
+
+
+BODIES_OF_TWO_PAGES = [
+    "Care homes used acoustic monitoring at night and a falls risk huddle each morning.",
+    "Every home nominated a falls champion and received training from the community therapy team.",
+]
+
+
+def _two_page_report(path: Path) -> Path:
+    """A two-page report with a small-print running header and numbered footer, whose pages both open with
+    the same heading (a section continued)."""
+
+    class _Report(FPDF):
+        def header(self) -> None:
+            self.set_font("helvetica", size=8)
+            self.cell(0, 5, "Westbrook Falls Prevention Programme", new_x="LMARGIN", new_y="NEXT")
+
+        def footer(self) -> None:
+            self.set_y(-15)
+            self.set_font("helvetica", size=8)
+            self.cell(0, 8, f"Northshire ICB | Official | {self.page_no()}")
+
+    pdf = _Report()
+    for body in BODIES_OF_TWO_PAGES:
+        pdf.add_page()
+        pdf.set_font("helvetica", "B", 14)
+        pdf.cell(0, 10, "Approach", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("helvetica", size=11)
+        pdf.multi_cell(0, 8, body)
+    pdf.output(str(path))
+    return path
+
+
+def test_a_two_page_pdf_loses_its_small_print_header_and_footer_but_not_a_repeated_heading(tmp_path: Path) -> None:
+    document = load_document(_two_page_report(tmp_path / "two-pages.pdf"))
+
+    assert [page.text for page in document.pages] == [f"# Approach\n{body}" for body in BODIES_OF_TWO_PAGES]

@@ -12,7 +12,7 @@ from ingest.loaders import load_document
 from ingest.organisations import build_organisation_index
 from ingest.split import MAX_CASE_STUDY_TOKENS, MAX_CHUNK_TOKENS, estimate_tokens, split_document
 from tests.conftest import TINY_REPORT
-from tests.test_loaders import labelled_pdf
+from tests.test_loaders import _slide_deck, labelled_pdf
 
 
 def _document(text: str, pages: tuple[PageText, ...] | None = None, title: str = "Report") -> LoadedDocument:
@@ -418,3 +418,12 @@ def test_a_numbered_case_study_heading_is_a_case_study() -> None:
         assert [(chunk.kind, chunk.case_study_title) for chunk in chunks] == [
             ("case_study", "Riverside Community Health NHS Trust")
         ], heading
+
+
+def test_numbered_slide_titles_on_consecutive_pages_name_their_slides_and_pages(tmp_path: Path) -> None:
+    titles = ["Method", *(f"Key theme {number}" for number in range(1, 6)), "Summary"]
+    document = load_document(_slide_deck(tmp_path / "deck.pdf", titles))
+
+    chunks = split_document(document, build_organisation_index())
+
+    assert [(chunk.section, chunk.page) for chunk in chunks] == [(title, n) for n, title in enumerate(titles, 1)]
