@@ -128,7 +128,7 @@ def _ingest(args: argparse.Namespace) -> int:
         print(
             f"{report.files_seen} files: {report.documents_added} added, {report.documents_updated} updated, "
             f"{report.documents_unchanged} unchanged, {report.documents_removed} removed, "
-            f"{len(report.failures)} failed\n"
+            f"{report.duplicates_skipped} duplicate(s) skipped, {len(report.failures)} failed\n"
             f"chunks: {report.chunks_added} added, {report.chunks_removed} removed, "
             f"{report.chunks_embedded} embedded, {report.chunks_total} in the index ({report.seconds:.1f} s)"
         )

@@ -1,8 +1,10 @@
 """Incremental ingestion: load -> split -> embed -> store, one document at a time.
 
 Unchanged files (same content hash) are skipped, changed ones replaced, and documents whose file has gone from
-an ingested folder are removed. A file that cannot be read is reported with a reason and the rest still
-ingests. Each document is committed on its own, so stopping half-way loses only the document in flight, and
+an ingested folder are removed. A document is its file's resolved path, not its name: the id from the name is
+only the first choice of id (see :class:`_Catalogue`). A file whose content is already indexed under another
+name is reported and not indexed twice. A file that cannot be read is reported with a reason and the rest
+still ingests. Each document is committed on its own, so stopping half-way loses only the document in flight, and
 only one ingest runs at a time (a lock file in the data directory), so the app's upload and the CLI cannot
 interleave writes.
 """
@@ -10,10 +12,11 @@ interleave writes.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from assistant.config import Settings
@@ -23,7 +26,7 @@ from ingest.loaders import UnreadableDocument, discover_files, load_document, re
 from ingest.organisations import OrganisationIndex, build_organisation_index
 from ingest.sentences import indexed_sentences
 from ingest.split import split_document
-from ingest.store import ChunkStore, SentenceUnits
+from ingest.store import ChunkStore, SentenceUnits, StoredDocument
 from ingest.vocabulary import refresh_vocabulary
 
 Progress = Callable[[int, int, str], None]
@@ -44,6 +47,7 @@ class IngestReport:
     documents_updated: int = 0
     documents_unchanged: int = 0
     documents_removed: int = 0
+    duplicates_skipped: int = 0
     chunks_added: int = 0
     chunks_removed: int = 0
     chunks_embedded: int = 0
@@ -94,31 +98,43 @@ def _ingest(
 ) -> None:
     store.sweep_orphan_vectors()
     files, problems = discover_files(paths)
-    report.failures.extend(FileFailure(str(problem.path), problem.reason) for problem in problems)
+    catalogue = _Catalogue(store, settings)
+    report.failures.extend(catalogue.failure(problem.path, problem.reason) for problem in problems)
     report.files_seen = len(files) + len(problems)
     metadata = _metadata_for(files)
     organisations = _organisation_index(store)
-    seen_ids: set[str] = set()
     active_embedder = embedder
 
     for done, path in enumerate(files):
         if progress:
             progress(done, len(files), path.name)
+        resolved = path.resolve()
         try:
-            document = load_document(path, metadata.get(path.resolve()))
+            loaded = load_document(path, metadata.get(resolved))
         except UnreadableDocument as problem:
-            report.failures.append(FileFailure(str(path), problem.reason))
+            report.failures.append(catalogue.failure(path, problem.reason))
             continue
-        document = _unique_id(document, seen_ids)
-        seen_ids.add(document.doc_id)
+        document = replace(loaded, path=resolved, doc_id=catalogue.id_for(resolved, loaded.doc_id))
         report.warnings.extend(f"{path.name}: {warning}" for warning in document.warnings)
         previous_hash = store.document_hash(document.doc_id)
         if previous_hash == store.index_key(document):
+            known = catalogue.documents.get(document.doc_id)
+            if known is not None and known.path != str(resolved):
+                store.move_document(document.doc_id, str(resolved))
+            catalogue.record(document)
             report.documents_unchanged += 1
             continue
+        copy = catalogue.same_content(document)
+        if copy is not None and previous_hash is None:
+            report.warnings.append(f"{path.name}: the same content as {copy}, already in the index; not indexed again")
+            report.duplicates_skipped += 1
+            continue
+        if copy is not None:
+            report.warnings.append(f"{path.name}: now the same content as {copy}; both stay in the index")
         if active_embedder is None:
             active_embedder = load_embedder(settings)
         added, removed, embedded = _store_document(document, store, active_embedder, organisations)
+        catalogue.record(document)
         report.chunks_added += added
         report.chunks_removed += removed
         report.chunks_embedded += embedded
@@ -130,8 +146,9 @@ def _ingest(
         progress(len(files), len(files), "")
 
     store.save_organisation_aliases(organisations.canonical_by_key)
-    for stored in store.documents():
-        if stored.doc_id not in seen_ids and _was_under(Path(stored.path), paths) and not Path(stored.path).exists():
+    for stored in catalogue.documents.values():
+        location = catalogue.location[stored.doc_id]
+        if stored.doc_id not in catalogue.claimed and _was_under(location, paths) and not location.exists():
             report.chunks_removed += store.remove_document(stored.doc_id)
             report.documents_removed += 1
     # Every run, not only one that changed something: a run interrupted after committing some documents
@@ -159,7 +176,7 @@ def prepare_index(settings: Settings, progress: Progress | None = None) -> tuple
     store = ChunkStore(settings)
     try:
         empty = store.chunk_count() == 0
-        stale = [Path(doc.path) for doc in store.stale_documents()]
+        stale = [_stored_location(doc.path, settings) for doc in store.stale_documents()]
         unworded = not empty and not store.has_vocabulary()
     finally:
         store.close()
@@ -220,13 +237,105 @@ def _metadata_for(files: Sequence[Path]) -> dict[Path, DocumentInfo]:
     return by_path
 
 
-def _unique_id(document: LoadedDocument, seen: set[str]) -> LoadedDocument:
-    """Two files with the same name in different folders must not overwrite each other."""
-    if document.doc_id not in seen:
-        return document
-    from dataclasses import replace
+class _Catalogue:
+    """The indexed documents by where their files are and by content, kept current as a run stores documents.
 
-    return replace(document, doc_id=f"{document.doc_id}-{document.content_hash[:8]}")
+    A document is its file's resolved path. The id from the file name (:func:`ingest.loaders.document_id`) is
+    only a first choice: ``Westbrook_Falls.pdf`` in another folder maps to the same id as ``westbrook-falls.pdf``
+    and, taking it, silently replaced a different document.
+    """
+
+    def __init__(self, store: ChunkStore, settings: Settings) -> None:
+        self.documents: dict[str, StoredDocument] = {doc.doc_id: doc for doc in store.documents()}
+        self.location: dict[str, Path] = {
+            doc_id: _stored_location(doc.path, settings) for doc_id, doc in self.documents.items()
+        }
+        self.by_path: dict[Path, str] = {path: doc_id for doc_id, path in self.location.items()}
+        self.claimed: set[str] = set()
+        self._by_content: dict[str, tuple[str, str]] = {}
+        for doc_id, doc in self.documents.items():
+            path = self.location[doc_id]
+            if path.exists():
+                self._by_content.setdefault(doc.file_hash, (doc_id, _described(doc.title, doc_id, path)))
+
+    def id_for(self, path: Path, name_id: str) -> str:
+        """The id of the document at ``path`` (resolved): the id it is indexed under; else the id from its name,
+        unless another file on disk, or another file of this run, holds that; else the name id with a hash of
+        the path, which the same path gets again next run.
+
+        An indexed document whose file is no longer where it was (a moved folder, or a relative path an older
+        version stored, looked for in the wrong folder) gives its id up to the first file of that name: it is
+        most likely the same document moved, which keeps its id and needs no re-embedding, and the name was the
+        only identity an older index had.
+        """
+        known = self.by_path.get(path)
+        if known is not None:
+            return known
+        holder = self.location.get(name_id)
+        if name_id not in self.claimed and (holder is None or not holder.exists()):
+            return name_id
+        return f"{name_id}-{hashlib.sha256(str(path).encode('utf-8')).hexdigest()[:8]}"
+
+    def record(self, document: LoadedDocument) -> None:
+        """``document`` is now in the index at ``document.path``; nothing else takes its id this run."""
+        self.claimed.add(document.doc_id)
+        self.location[document.doc_id] = document.path
+        self.by_path[document.path] = document.doc_id
+        self._by_content.setdefault(
+            document.content_hash, (document.doc_id, _described(document.info.title, document.doc_id, document.path))
+        )
+
+    def same_content(self, document: LoadedDocument) -> str | None:
+        """Another indexed document with byte-for-byte the same file, in words; None when there is none.
+
+        Only one whose file is still on disk counts: one whose file is gone is removed at the end of the run,
+        and skipping its copy then would lose the content from the index.
+        """
+        found = self._by_content.get(document.content_hash)
+        if found is None or found[0] == document.doc_id:
+            return None
+        return found[1]
+
+    def failure(self, path: Path, reason: str) -> FileFailure:
+        """A file that could not be read. When an earlier version of it is indexed, that version stays (the
+        file is still there, only unreadable) and the reason says so: answers still quote it."""
+        indexed = self.by_path.get(path.resolve())
+        if indexed is None:
+            return FileFailure(str(path), reason)
+        self.claimed.add(indexed)
+        return FileFailure(
+            str(path),
+            f"{reason}; the previous version is still in the index ({indexed}) and answers still quote it, "
+            "until this file can be read or the document is removed",
+        )
+
+
+def _described(title: str, doc_id: str, path: Path) -> str:
+    return f"“{title}” ({doc_id}, {path})"
+
+
+def _stored_location(stored_path: str, settings: Settings) -> Path:
+    """Where a stored document's file is, or was, as an absolute path.
+
+    Paths are stored resolved, so ingest and the "no longer on disk" checks mean the same file from any
+    directory. Older versions stored them as given, relative to the directory ingest ran in, which the index
+    does not record; the old code resolved them against the current directory, so run from elsewhere it never
+    removed a deleted file (and could mistake another folder's file for it). The default data directory sits
+    in the directory ingest ran in, so a relative path is looked for beside the data directory, then in the
+    current directory, and the first place the file exists is taken (re-ingesting it there stores it
+    resolved). A file found in neither is taken to have been beside the data directory: it is removed only by
+    ingesting the folder it was in there, as before. If the index was in fact built from somewhere else, the
+    worst case is that ingesting a folder of the same name beside the data directory drops the document, and
+    ingesting its real folder brings it back.
+    """
+    path = Path(stored_path)
+    if path.is_absolute():
+        return path
+    beside_index = (settings.data_dir.resolve().parent / path).resolve()
+    for candidate in (beside_index, (Path.cwd() / path).resolve()):
+        if candidate.exists():
+            return candidate
+    return beside_index
 
 
 def _was_under(path: Path, roots: Sequence[Path]) -> bool:

@@ -121,6 +121,12 @@ class StoredDocument:
     chunk_count: int
     case_study_count: int
 
+    @property
+    def file_hash(self) -> str:
+        """The SHA-256 of the file's bytes: ``content_hash`` without the version tag :meth:`ChunkStore.index_key`
+        adds, so that the same file is recognised whichever version or model indexed it."""
+        return self.content_hash.split("/", 1)[0]
+
 
 class ChunkStore:
     """Read and write access to the index. One instance per process; not shared across threads for writes."""
@@ -453,6 +459,12 @@ class ChunkStore:
         stale = sorted(old_ids - set(new_ids))
         self._delete_vectors(stale)
         return len(set(new_ids) - old_ids), len(stale)
+
+    def move_document(self, doc_id: str, path: str) -> None:
+        """Record a new place for a document's file without re-indexing it: its content is unchanged, and
+        removal of deleted files and the next ingest's matching both go by the stored path."""
+        with self._transaction():
+            self._db.execute("UPDATE documents SET path = ? WHERE doc_id = ?", (path, doc_id))
 
     def remove_document(self, doc_id: str) -> int:
         ids = [row[0] for row in self._db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))]

@@ -419,3 +419,151 @@ def test_an_index_opened_with_a_narrow_search_is_widened(settings: Settings) -> 
     narrow = _open_collection(settings, "probe")
     narrow.modify(configuration={"hnsw": {"ef_search": 50}})
     assert _open_collection(settings, "probe").configuration["hnsw"]["ef_search"] == SEARCH_EF
+
+
+def _stored(settings: Settings) -> dict[str, str]:
+    """doc id -> stored path."""
+    with closing(ChunkStore(settings)) as store:
+        return {doc.doc_id: doc.path for doc in store.documents()}
+
+
+def test_another_file_whose_name_gives_the_same_id_is_added_alongside(
+    tiny_corpus: Path, tmp_path: Path, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    """``Learning_Report.md`` elsewhere maps to the id of ``learning-report.md``; replacing it lost a document."""
+    _ingest([tiny_corpus], settings, fake_embedder)
+    other = tmp_path / "other" / "Learning_Report.md"
+    other.parent.mkdir()
+    other.write_text("A different report\n\nVirtual wards cut readmissions by 17 per cent.\n", encoding="utf-8")
+
+    added = _ingest([other], settings, fake_embedder)
+
+    assert (added.documents_added, added.documents_updated) == (1, 0)
+    stored = _stored(settings)
+    new_id = next(doc_id for doc_id, path in stored.items() if path == str(other.resolve()))
+    assert new_id != "learning-report" and new_id.startswith("learning-report")
+    assert stored["learning-report"] == str((tiny_corpus / "learning-report.md").resolve())
+    with closing(ChunkStore(settings)) as store:
+        assert store.chunks(Filters(doc_ids=("learning-report",)))
+    again = _ingest([other, tiny_corpus], settings, fake_embedder)
+    assert again.documents_unchanged == 3 and again.documents_added == 0, "the same path keeps its id"
+    other.write_text("A different report\n\nVirtual wards cut readmissions by 19 per cent.\n", encoding="utf-8")
+    changed = _ingest([other], settings, fake_embedder)
+    assert (changed.documents_updated, changed.documents_added) == (1, 0)
+    assert set(_stored(settings)) == {"learning-report", "rapid-insight", new_id}
+
+
+def test_a_moved_folder_keeps_its_ids_and_its_deletions_are_noticed(
+    tiny_corpus: Path, tmp_path: Path, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    _ingest([tiny_corpus], settings, fake_embedder)
+    moved = tiny_corpus.rename(tmp_path / "moved")
+
+    report = _ingest([moved], settings, fake_embedder)
+
+    assert report.documents_unchanged == 2 and report.documents_added == 0 and report.chunks_embedded == 0
+    assert _stored(settings) == {
+        "learning-report": str((moved / "learning-report.md").resolve()),
+        "rapid-insight": str((moved / "rapid-insight.txt").resolve()),
+    }
+    (moved / "rapid-insight.txt").unlink()
+    assert _ingest([moved], settings, fake_embedder).documents_removed == 1
+
+
+def test_deleted_files_are_removed_when_ingest_runs_from_another_directory(
+    tiny_corpus: Path, tmp_path: Path, settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _ingest([Path("corpus")], settings, fake_embedder)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    (tiny_corpus / "rapid-insight.txt").unlink()
+
+    report = _ingest([tiny_corpus], settings, fake_embedder)
+
+    assert report.documents_removed == 1 and list(_stored(settings)) == ["learning-report"]
+    assert _stored(settings)["learning-report"] == str((tiny_corpus / "learning-report.md").resolve())
+
+
+def test_an_index_with_relative_paths_is_read_from_another_directory(
+    tiny_corpus: Path, tmp_path: Path, settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An older version stored paths relative to the directory ingest ran in; the default data directory is
+    in that directory, so the data directory's parent finds them from anywhere."""
+    from ingest import pipeline
+    from ingest import store as store_module
+
+    monkeypatch.setattr(pipeline, "load_embedder", lambda settings: fake_embedder)
+    assert settings.data_dir.parent == tmp_path
+    _ingest([tiny_corpus], settings, fake_embedder)
+    with closing(sqlite3.connect(settings.catalog_db)) as db:
+        db.executemany(
+            "UPDATE documents SET path = ? WHERE doc_id = ?",
+            [("corpus/learning-report.md", "learning-report"), ("corpus/rapid-insight.txt", "rapid-insight")],
+        )
+        db.commit()
+    assert sorted(_stored(settings).values()) == ["corpus/learning-report.md", "corpus/rapid-insight.txt"]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    monkeypatch.setattr(store_module, "INDEX_FORMAT", store_module.INDEX_FORMAT + 1)
+    prepared = pipeline.prepare_index(settings)
+    assert prepared is not None and "re-indexing 2 document(s)" in prepared[0] and "no longer" not in prepared[0]
+    assert prepared[1].documents_updated == 2
+    assert all(Path(path).is_absolute() for path in _stored(settings).values())
+
+    with closing(sqlite3.connect(settings.catalog_db)) as db:
+        db.execute("UPDATE documents SET path = 'corpus/rapid-insight.txt' WHERE doc_id = 'rapid-insight'")
+        db.commit()
+    (tiny_corpus / "rapid-insight.txt").unlink()
+    assert _ingest([tiny_corpus], settings, fake_embedder).documents_removed == 1
+
+
+def test_the_same_content_under_another_name_is_skipped_and_named(
+    tiny_corpus: Path,
+    settings: Settings,
+    fake_embedder: FakeEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from assistant import cli
+    from ingest import pipeline
+
+    _ingest([tiny_corpus], settings, fake_embedder)
+    (tiny_corpus / "copy-of-the-report.md").write_bytes((tiny_corpus / "learning-report.md").read_bytes())
+
+    report = _ingest([tiny_corpus], settings, fake_embedder)
+
+    assert report.ok and report.documents_unchanged == 2 and report.documents_added == 0
+    assert report.duplicates_skipped == 1
+    assert set(_stored(settings)) == {"learning-report", "rapid-insight"}
+    assert [warning for warning in report.warnings if "copy-of-the-report.md" in warning] == [
+        "copy-of-the-report.md: the same content as “Tiny learning report” (learning-report, "
+        f"{(tiny_corpus / 'learning-report.md').resolve()}), already in the index; not indexed again"
+    ]
+    monkeypatch.setattr(pipeline, "load_embedder", lambda settings: fake_embedder)
+    assert cli.main(["ingest", str(tiny_corpus), "--data-dir", str(settings.data_dir), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["duplicates_skipped"] == 1 and any("“Tiny learning report”" in w for w in summary["warnings"])
+
+    (tiny_corpus / "learning-report.md").unlink()
+    moved = _ingest([tiny_corpus], settings, fake_embedder)
+    assert (moved.documents_added, moved.documents_removed, moved.duplicates_skipped) == (1, 1, 0)
+    assert set(_stored(settings)) == {"copy-of-the-report", "rapid-insight"}
+
+
+def test_an_unreadable_new_version_says_the_previous_one_is_still_indexed(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    _ingest([tiny_corpus], settings, fake_embedder)
+    (tiny_corpus / "rapid-insight.txt").write_text("   \n", encoding="utf-8")
+    (tiny_corpus / "new-and-empty.txt").write_text("   \n", encoding="utf-8")
+
+    report = _ingest([tiny_corpus], settings, fake_embedder)
+
+    reasons = {Path(failure.path).name: failure.reason for failure in report.failures}
+    assert reasons["new-and-empty.txt"] == "empty file"
+    assert reasons["rapid-insight.txt"].startswith("empty file; the previous version is still in the index")
+    assert "rapid-insight" in _stored(settings) and report.documents_removed == 0
