@@ -52,11 +52,12 @@ _FILLER = frozenset(
 )
 
 # Words an answer uses without saying anything: an opening made only of these and the question's words is an
-# echo (compared by 5-letter stem, like the question's words).
+# echo (compared by 5-letter stem, like the question's words), and so is one that only lists its sources ("The
+# sources are [1], [2], and [3].", which the small model appended to an answer and the reader saw as a claim).
 _ECHO_WORDS = frozenset(
     word[:5]
     for word in """yes report reports document documents say says said mention mentions mentioned something
-    anything usually typically generally often there answer question does""".split()
+    anything usually typically generally often there answer question does source sources passage passages""".split()
 )
 
 _REFERENCE = r"(?:the\s+)?(?:sources?\s*|passages?\s*)?(?:\[\d{1,2}\](?:\s*(?:,|and|&)\s*)*)+"
@@ -243,6 +244,62 @@ def drop_ungrounded(text: str, sources: Sequence[Source], embed: Embed) -> tuple
         < GROUNDED_FLOOR
     }
     return _rewrite_prose(text, lambda sentence: None if sentence in ungrounded else sentence)
+
+
+def drop_misattributed(
+    text: str,
+    sources: Sequence[Source],
+    embed: Embed,
+    organisations: Callable[[str], Sequence[str]],
+    ignore: Sequence[str] = (),
+) -> tuple[str, list[str]]:
+    """Remove prose sentences that credit one organisation with what no source about it says: a source that
+    names the organisation in its text, heading or tags must come near saying the claim (``GROUNDED_FLOOR``,
+    by the measure of :func:`check_citations`, as for :func:`drop_ungrounded`) and write its figures.
+
+    Given several case studies, the small model joins one trust's name to another's work: "King's College
+    Hospital ... has used AI to go through patient complaints" (Milton Keynes did), "Buckinghamshire decides
+    which innovations to take forward by convening, leading, supporting, challenging, and championing" (the
+    ecosystem report's roles for any system), "The trust that has the £2 million revenue target ... is Torbay
+    and South Devon" (the reports give that range for the largest functions, naming none). Each sentence is
+    well supported by some source, so the other checks pass it; which trust did what is what an innovation
+    lead acts on. Replayed on the stored model output for the seven eval sets (the 99 answers whose model
+    text names an organisation), it removed exactly those three sentences. It misses some: "Bradford
+    Teaching Hospitals ... has conducted trust-wide surveys" (EEAST did) stays above the floor against
+    Bradford's passage on the words of the trust's own name. A sentence naming several organisations is a list gathered across sources and is left
+    alone, and so is one naming where the asker works (``ignore``), which is about the asker, not a report.
+    Returns the text and the organisations whose sentences went, so the answer can say whom it no longer
+    names.
+    """
+    pending = _prose_claims(text)
+    if not pending or not sources:
+        return text, []
+    asker = {name for term in ignore for name in organisations(term)}
+    about = [
+        set(organisations(" ".join((source.chunk.text, source.chunk.section, *source.chunk.organisations))))
+        for source in sources
+    ]
+    named = {sentence: organisations(claim) for sentence, claim in pending}
+    single = [(sentence, claim) for sentence, claim in pending if len(named[sentence]) == 1]
+    if not single:
+        return text, []
+    claim_vectors = embed([claim for _, claim in single])
+    passage_vectors = embed([source.passage for source in sources])
+    misattributed: dict[str, str] = {}
+    for (sentence, claim), vector in zip(single, claim_vectors, strict=True):
+        organisation = named[sentence][0]
+        if organisation in asker:
+            continue
+        holders = [i for i, names in enumerate(about) if organisation in names]
+        supported = any(
+            _support(claim, vector, sources[i], passage_vectors[i]) >= GROUNDED_FLOOR
+            and _numbers_present(claim, [sources[i].chunk.text])
+            for i in holders
+        )
+        if not supported:
+            misattributed[sentence] = organisation
+    kept, _ = _rewrite_prose(text, lambda sentence: None if sentence in misattributed else sentence)
+    return kept, list(dict.fromkeys(misattributed.values()))
 
 
 def prose_lines(text: str) -> list[str]:

@@ -23,6 +23,7 @@ from assistant.citations import (
     check_citations,
     drop_hedged_refusal,
     drop_invented_figures,
+    drop_misattributed,
     drop_question_echoes,
     drop_repeated_sentences,
     drop_sentences_naming,
@@ -394,9 +395,19 @@ class Assistant:
         lead, echoes_dropped = drop_question_echoes(lead, question)
         echoes_dropped += references_dropped
         lead, ungrounded_dropped = drop_ungrounded(lead, sources, self.sentence_embedder.embed_documents)
+        opening = next(iter(split_answer_sentences(lead)), "")
+        lead, misattributed = drop_misattributed(
+            lead,
+            sources,
+            self.sentence_embedder.embed_documents,
+            lambda text: self.organisations.find(text, short=True),
+            plan.asker_terms,
+        )
+        if misattributed and not lead.startswith(opening):
+            lead = ""  # the direct answer named the wrong organisation; what follows builds on it
         if not lead and evidence and foreign_dropped:
             lead = CLOSEST_PASSAGES  # what the question names is not in the reports: say so, show what is
-        elif not lead and evidence and (links_dropped or figures_dropped or ungrounded_dropped):
+        elif not lead and evidence and (links_dropped or figures_dropped or ungrounded_dropped or misattributed):
             # Asked for a figure, the model invented one: the sources most likely lack it, however close they
             # are. In full runs of the seven eval sets this made six out-of-scope answers refusals ("how many
             # fellows in each cohort?", "what percentage of EEAST staff filled in the survey?") and put four
@@ -442,6 +453,10 @@ class Assistant:
         if ungrounded_dropped and not refused:
             count = "a sentence" if ungrounded_dropped == 1 else f"{ungrounded_dropped} sentences"
             text = f"{text}\n\n_(I removed {count} that no source here supports.)_"
+        if misattributed and not refused:
+            named = " or ".join(misattributed)
+            whose = "its" if len(misattributed) == 1 else "their"
+            text = f"{text}\n\n_(I removed what I wrote about {named}: {whose} own passages here do not say it.)_"
         if foreign_dropped and not refused:
             named = " or ".join(f"“{term}”" for term in foreign)
             pronoun = "it" if len(foreign) == 1 else "them"

@@ -125,6 +125,20 @@ def test_a_cited_sentence_no_source_supports_is_cut_like_an_uncited_one(assistan
     assert "I removed a sentence that no source here supports." in answer.text
 
 
+def test_an_opening_crediting_one_trust_with_another_s_work_is_cut_and_the_user_told(assistant: Assistant) -> None:
+    """Given several case studies the small model joins one trust's name to another's work."""
+    _model(assistant).enqueue(
+        "Chelsea and Westminster Hospital NHS Foundation Trust sent a survey to all staff to gather pain points [1]. "
+        "It was entered into a prize draw [1]."
+    )
+    answer = assistant.ask("Which trust used a Trust-wide survey to gather pain points from its staff?")
+    assert "Chelsea and Westminster Hospital NHS Foundation Trust sent" not in answer.text
+    assert "prize draw [1]." not in answer.text.split("\n")[0]  # what followed the wrong opening went with it
+    assert answer.text.startswith("I could not write a direct answer")
+    assert "I removed what I wrote about Chelsea and Westminster Hospital NHS Foundation Trust" in answer.text
+    assert any("East Of England Ambulance" in line for line in answer.text.splitlines() if line.startswith("- "))
+
+
 def test_a_name_the_model_brings_that_no_report_uses_is_cut_and_the_user_told(assistant: Assistant) -> None:
     """Asked in lower case ("denmark"), the name is no name in the question; the model writes it with a capital."""
     _model(assistant).enqueue(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from assistant.citations import (
     check_citations,
     drop_invented_figures,
+    drop_misattributed,
     drop_question_echoes,
     drop_repeated_sentences,
     drop_sentences_naming,
@@ -17,6 +18,7 @@ from assistant.citations import (
     tidy_source_references,
 )
 from assistant.records import Source
+from ingest.organisations import build_organisation_index
 from tests.conftest import FakeEmbedder, make_chunk
 
 
@@ -283,6 +285,11 @@ def test_sentences_that_only_restate_the_question_are_dropped() -> None:
     answer = "An innovation project manager is usually on band 7 [1]. The report says so [1]."
     kept, dropped = drop_question_echoes(answer, question)
     assert kept == "An innovation project manager is usually on band 7 [1]." and dropped == 1
+    listing = "Each site gets ring-fenced funding [3]. The sources are [1], [2], and [3]."
+    assert drop_question_echoes(listing, "How much does each site get?") == (
+        "Each site gets ring-fenced funding [3].",
+        1,
+    )
 
 
 def test_a_refusal_hedging_cited_claims_is_dropped_but_a_plain_refusal_is_kept() -> None:
@@ -314,3 +321,52 @@ def test_a_numbered_item_whose_text_is_dropped_leaves_no_bare_number() -> None:
         "The wheel has four parts:\n1. Investment\n3. Adoption approach",
         1,
     )
+
+
+def _case_study(number: int, text: str, organisation: str) -> Source:
+    chunk = make_chunk(number, text, ("Case Study: " + organisation,), "case_study", (organisation,))
+    return Source(number=number, chunk=chunk, passage=text)
+
+
+CASE_STUDIES = [
+    _case_study(
+        1,
+        "The innovation team worked with the survey team to send a survey to all staff across the Trust.",
+        "East of England Ambulance Service NHS Trust",
+    ),
+    _case_study(
+        2,
+        "They recruited a diverse range of innovation champions so all parts of the organisation are reached.",
+        "Bradford Teaching Hospitals NHS Foundation Trust",
+    ),
+    _source(3, "Most of the largest innovation functions reported a revenue target of £200K to £2 million."),
+]
+
+
+def _organisations(text: str) -> tuple[str, ...]:
+    return build_organisation_index().find(text, short=True)
+
+
+def test_a_sentence_crediting_one_organisation_with_another_s_work_is_removed() -> None:
+    lead = (
+        "Bradford Teaching Hospitals NHS Foundation Trust sent a survey to all staff across the Trust [1]. "
+        "EEAST worked with the survey team to send a survey to all staff [1]."
+    )
+    kept, named = drop_misattributed(lead, CASE_STUDIES, FakeEmbedder().embed_documents, _organisations)
+    assert named == ["Bradford Teaching Hospitals NHS Foundation Trust"]
+    assert kept == "EEAST worked with the survey team to send a survey to all staff [1]."
+
+
+def test_a_figure_must_be_in_a_passage_about_the_organisation_it_is_credited_to() -> None:
+    lead = "The trust with the £2 million revenue target is Bradford Teaching Hospitals NHS Foundation Trust."
+    kept, named = drop_misattributed(lead, CASE_STUDIES, FakeEmbedder().embed_documents, _organisations)
+    assert kept == "" and named == ["Bradford Teaching Hospitals NHS Foundation Trust"]
+
+
+def test_lists_of_organisations_and_the_asker_s_own_are_left_alone() -> None:
+    listed = "EEAST surveyed staff and Bradford Teaching Hospitals NHS Foundation Trust recruited champions [1, 2]."
+    assert drop_misattributed(listed, CASE_STUDIES, FakeEmbedder().embed_documents, _organisations) == (listed, [])
+    own = "Bradford Teaching Hospitals could set a revenue target like the largest functions do [3]."
+    asker = ("Bradford Teaching Hospitals",)
+    assert drop_misattributed(own, CASE_STUDIES, FakeEmbedder().embed_documents, _organisations, asker) == (own, [])
+    assert drop_misattributed(own, CASE_STUDIES, FakeEmbedder().embed_documents, _organisations)[1] != []
