@@ -14,7 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from assistant.config import Settings, load_settings
-from assistant.records import CHUNK_KINDS, AnswerDone, AnswerToken, Filters, Source, SourcesReady
+from assistant.records import CHUNK_KINDS, AnswerDone, Filters, Source, SourcesReady
 
 DATA_DIR_HELP = "index directory (default: $NHS_ASSISTANT_DATA_DIR or ./.nhs-assistant)"
 BACKENDS = ("llamacpp", "openai", "ollama", "fake")
@@ -156,12 +156,13 @@ def _ask(args: argparse.Namespace) -> int:
         kinds=tuple(args.kind),
         domains=tuple(args.domain),
     )
+    # The model's tokens are not echoed: the checks after generation may cut a sentence (an invented figure,
+    # a trust credited with another's work) or turn the answer into a refusal, and a terminal cannot take
+    # back what it printed. The checked answer is printed whole, as the app shows it once the answer ends.
     answer = None
     for event in assistant.stream(args.question, filters=filters):
         if isinstance(event, SourcesReady) and not args.json and event.sources:
             print(f"Found {len(event.sources)} sources; answering…\n", file=sys.stderr)
-        elif isinstance(event, AnswerToken) and not args.json:
-            print(event.text, end="", flush=True)
         elif isinstance(event, AnswerDone):
             answer = event.answer
     if answer is None:
@@ -169,10 +170,10 @@ def _ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(asdict(answer), indent=2, default=str))
         return 0
+    print(answer.text)
     if answer.refused or not answer.sources:
-        print(answer.text)
         return 0
-    print("\n\nSources:")
+    print("\nSources:")
     for source in answer.sources:
         print(f"  [{source.number}] {_describe_source(source)}")
     if answer.unsupported_sentences:

@@ -452,3 +452,23 @@ class ShiftedEmbedder(FakeEmbedder):
             norm = np.linalg.norm(matrix[row])
             matrix[row] = matrix[row] / norm if norm else matrix[row]
         return matrix
+
+
+def test_the_command_line_prints_the_checked_answer_not_the_model_s_draft(
+    assistant: Assistant, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A terminal cannot take back streamed tokens, so ``ask`` prints the answer once the checks have run."""
+    import assistant.cli as cli
+    import assistant.pipeline as pipeline
+    import ingest.store as store
+
+    monkeypatch.setattr(cli, "_ensure_index", lambda settings: True)
+    monkeypatch.setattr(store, "ChunkStore", lambda settings: assistant.store)
+    monkeypatch.setattr(pipeline, "Assistant", lambda settings, store: assistant)
+    _model(assistant).enqueue("CW+ funds it [1]. The charity CW+ gives the programme £9 million a year [1].")
+    assert cli.main(["ask", "How is the Chelsea and Westminster innovation programme funded?"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("CW+ funds it [1].")
+    assert "£9 million" not in printed
+    assert "I removed a figure that is not in the reports" in printed
+    assert "\nSources:\n  [1]" in printed
