@@ -67,11 +67,11 @@ _KIND_INTENTS: tuple[tuple[re.Pattern[str], ChunkKind], ...] = (
     (re.compile(r"\brecommend\w*|\bwhat should\b|\badvi[cs]e\b", re.IGNORECASE), "recommendation"),
 )
 # A question whose answer is a figure: "how many fellows ...", "what % of ...", "what maturity score did ...",
-# "what's their total budget ... in pounds".
+# "what's their total budget ... in pounds", "what is Torbay's total budget" (a possessive is a word).
 _FIGURE_QUESTION = re.compile(
     r"\bhow (?:many|much|long|often|big|large)\b|\bin (?:actual )?(?:pounds|£)"
     r"|\bwhat(?:'s|’s| is| was| were| are)?(?:\s+(?:the|their|its|our))?\s*%"
-    r"|\bwhat(?:'s|’s| is| was| were| are)?(?:\s+[a-z-]+){0,2}?\s+(?:percentage|percent|proportion|share"
+    r"|\bwhat(?:'s|’s| is| was| were| are)?(?:\s+[\w’'-]+){0,2}?\s+(?:percentage|percent|proportion|share"
     r"|number of|amount|score|rate|figure|budget|cost|size|total)\b",
     re.IGNORECASE,
 )

@@ -118,6 +118,8 @@ def test_a_question_whose_answer_is_a_figure_is_marked() -> None:
         "what's their total budget a year in actual pounds?",
         "What percentage of EEAST staff filled in the survey?",
         "what is the total spend on innovation?",
+        "What is Torbay's total annual innovation budget?",
+        "what was BHT’s budget?",
     ]
     not_asking = [
         "What is the role of HINs?",
