@@ -25,6 +25,9 @@ _COMMON = frozenset(
     no so up us we our you""".split()
 )
 
+_MARKUP = re.compile(r"\*\*|__|</?u>|<[^>]+>")
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+
 Embed = Callable[[Sequence[str]], np.ndarray]
 CountTokens = Callable[[str], int]
 
@@ -136,10 +139,17 @@ def rescore(
 
 
 def render_sources(sources: Sequence[Source], template: Prompt) -> str:
+    """The sources as the model reads them, in plain text: given "[The Health Foundation](#) commissioned
+    [Innovation Unit](#)", the small model copied the markup into its answer, where it showed raw."""
     return "\n\n".join(
-        template.render(number=str(source.number), label=source_label(source.chunk), passage=source.passage)
+        template.render(number=str(source.number), label=source_label(source.chunk), passage=plain_text(source.passage))
         for source in sources
     )
+
+
+def plain_text(text: str) -> str:
+    """``text`` without bold, underline or HTML markup, and with each Markdown link reduced to its words."""
+    return _LINK.sub(r"\1", _MARKUP.sub("", text))
 
 
 def _terms(text: str) -> set[str]:

@@ -30,7 +30,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.context import ScoredSentence
+from assistant.context import ScoredSentence, plain_text
 from assistant.records import Source
 
 MIN_WORDS = 7
@@ -45,8 +45,6 @@ _NOISE = re.compile(r"https?://|(?<![\w.])@|www\.|^\W*$")
 # A contact line ("Contact: Cheryl Davies, Senior Programme Manager Email: ...@hiwessex.net") answers "who do I
 # contact?" and states its fact without a full stop.
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-_MARKUP = re.compile(r"\*\*|__|</?u>|<[^>]+>")
-_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _LIST_MARK = re.compile(r"^\s*(?:[-*•●▪]|\d{1,2}[.)])\s+")
 
 
@@ -132,7 +130,7 @@ def _is_heading(sentence: str, source: Source) -> bool:
 
 
 def _heading_key(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", _MARKUP.sub("", text).lower()).strip()
+    return re.sub(r"[^a-z0-9]+", " ", plain_text(text).lower()).strip()
 
 
 def _punctuated(sentence: str) -> bool:
@@ -150,7 +148,7 @@ def _unpunctuated_statement(words: Sequence[str]) -> bool:
 
 def _attributed(sentence: str, source: Source) -> str:
     """Prefix the organisation when the sentence does not name it ("The survey received ..." -> who?)."""
-    clean = _LINK.sub(r"\1", _MARKUP.sub("", sentence)).strip()
+    clean = plain_text(sentence).strip()
     clean = re.sub(r"^[-*•●▪]\s+", "", clean)
     clean = re.sub(r"^\*(.+)\*$", r"\1", clean).strip()
     organisations = source.chunk.organisations

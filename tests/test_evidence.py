@@ -112,3 +112,16 @@ def test_the_passages_own_heading_is_never_a_point() -> None:
     statement = "Innovation teams help staff navigate procurement, information governance and clinical safety."
     scored = [_sentence(1, 0, 0.9, heading), _sentence(1, 1, 0.8, statement)]
     assert [p.text for p in select_evidence(scored, [source])] == [statement]
+
+
+def test_the_model_reads_its_sources_without_markup() -> None:
+    """Given Markdown links the small model copied them into its answer, where they showed raw."""
+    from assistant.config import PROMPTS_DIR
+    from assistant.context import render_sources
+    from assistant.prompts import load_prompt_set
+
+    passage = "[The Health Foundation](#) commissioned **Innovation Unit** in <u>2024</u>."
+    source = Source(number=1, chunk=make_chunk(1, passage), passage=passage)
+    rendered = render_sources([source], load_prompt_set(PROMPTS_DIR).source)
+    assert "The Health Foundation commissioned Innovation Unit in 2024." in rendered
+    assert "](#)" not in rendered and "**" not in rendered
