@@ -266,10 +266,10 @@ def drop_misattributed(
     lead acts on. Replayed on the stored model output for the seven eval sets (the 99 answers whose model
     text names an organisation), it removed exactly those three sentences. It misses some: "Bradford
     Teaching Hospitals ... has conducted trust-wide surveys" (EEAST did) stays above the floor against
-    Bradford's passage on the words of the trust's own name. A sentence naming several organisations is a list gathered across sources and is left
-    alone, and so is one naming where the asker works (``ignore``), which is about the asker, not a report.
-    Returns the text and the organisations whose sentences went, so the answer can say whom it no longer
-    names.
+    Bradford's passage on the words of the trust's own name. A sentence naming several organisations is a
+    list gathered across sources and is left alone, and so is one naming where the asker works
+    (``ignore``), which is about the asker, not a report. Returns the text and the organisations whose
+    sentences went, so the answer can say whom it no longer names.
     """
     pending = _prose_claims(text)
     if not pending or not sources:
