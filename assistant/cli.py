@@ -208,11 +208,13 @@ def _serve(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from assistant.pipeline import Assistant
     from evals.runner import run_from_args
+    from ingest.store import ChunkStore
 
     settings = _settings(args)
     if not _ensure_index(settings):
         return 1
-    return run_from_args(args, lambda: Assistant(settings), settings)
+    indexed = [document.path for document in ChunkStore(settings).documents()]
+    return run_from_args(args, lambda: Assistant(settings), settings, indexed_files=indexed)
 
 
 def _ensure_index(settings: Settings) -> bool:

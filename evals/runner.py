@@ -698,6 +698,7 @@ def run_from_args(
     settings: Settings | None = None,
     *,
     console: Console | None = None,
+    indexed_files: Sequence[str] | None = None,
 ) -> int:
     """Run ``nhs-assistant eval`` from parsed arguments; returns the exit status.
 
@@ -718,6 +719,9 @@ def run_from_args(
     if args.typos < 0:
         out.print("[red]--typos must be 0 or more.[/]")
         return 2
+    if indexed_files is not None:
+        for warning in unindexed_gold_documents(questions, indexed_files):
+            out.print(f"[yellow]Warning:[/] {warning}")
     questions = [with_typos(item, args.typos) for item in questions] if args.typos else questions
     typos = f" ({args.typos} typo{'s' if args.typos != 1 else ''} per question)" if args.typos else ""
     questions_file = f"{args.questions}{typos}"
@@ -772,6 +776,28 @@ def run_from_args(
     for message in missed:
         out.print(f"[red]Threshold missed:[/] {message}")
     return 1 if missed else 0
+
+
+def unindexed_gold_documents(questions: Sequence[GoldItem], indexed_files: Sequence[str]) -> list[str]:
+    """One warning per gold document (a file name) that is not in the index, naming its questions.
+
+    Their gold passages cannot be retrieved, so they score 0 whatever the retriever does: a questions file
+    written for documents since removed, renamed or never ingested would read as a retrieval regression.
+    """
+    indexed = {Path(name).name.lower() for name in indexed_files}
+    asking: dict[str, list[str]] = {}
+    for item in questions:
+        for source in item.gold_sources:
+            if Path(source.doc).name.lower() not in indexed:
+                asking.setdefault(source.doc, [])
+                if item.id not in asking[source.doc]:
+                    asking[source.doc].append(item.id)
+    return [
+        f"{document} is not in the index: its gold passages cannot be found, so {len(ids)} question(s) will "
+        f"score 0 on retrieval ({', '.join(ids[:5])}{', …' if len(ids) > 5 else ''}). Ingest it, or check the "
+        "questions file."
+        for document, ids in sorted(asking.items())
+    ]
 
 
 def _baseline_factory(settings: Settings, *, with_chat_model: bool) -> Callable[[], PipelineUnderTest]:

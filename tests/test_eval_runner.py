@@ -343,12 +343,25 @@ def _write_questions(path: Path) -> Path:
     return path
 
 
-def _run_cli(argv: list[str], settings: Settings | None = None) -> tuple[int, str]:
+def _run_cli(
+    argv: list[str], settings: Settings | None = None, indexed_files: Sequence[str] | None = None
+) -> tuple[int, str]:
     parser = argparse.ArgumentParser()
     add_eval_arguments(parser)
     output = io.StringIO()
-    status = run_from_args(parser.parse_args(argv), _pipeline, settings, console=Console(file=output, width=200))
+    console = Console(file=output, width=200)
+    status = run_from_args(parser.parse_args(argv), _pipeline, settings, console=console, indexed_files=indexed_files)
     return status, output.getvalue()
+
+
+def test_the_cli_warns_when_a_gold_document_is_not_in_the_index(tmp_path: Path) -> None:
+    """A questions file written for a document since removed would otherwise read as a retrieval regression."""
+    questions = _write_questions(tmp_path / "questions.jsonl")
+    argv = ["--questions", str(questions), "--out", str(tmp_path / "run.json"), "--retrieval-only"]
+    _, output = _run_cli(argv, indexed_files=["/data/corpus/other.pdf"])
+    assert "report.md is not in the index" in output and "3 question(s) will score 0" in " ".join(output.split())
+    _, output = _run_cli(argv, indexed_files=["/data/corpus/REPORT.md"])
+    assert "not in the index" not in output
 
 
 def test_cli_writes_results_and_report_and_fails_a_missed_threshold(tmp_path: Path) -> None:
