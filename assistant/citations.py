@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from assistant.prompts import REFUSAL_SENTENCE
+from assistant.prompts import PREMISE_CORRECTION, REFUSAL_SENTENCE
 from assistant.records import Citation, Source
 
 CITATION = re.compile(r"\[(\d{1,2}(?:\s*[,;–-]\s*\d{1,2})*)\]")
@@ -439,17 +439,21 @@ def drop_repeated_sentences(text: str) -> str:
     return _rewrite_prose(text, first_time)[0]
 
 
-def drop_question_echoes(text: str, question: str) -> tuple[str, int]:
+def drop_question_echoes(text: str, question: str, corrects_premise: bool = False) -> tuple[str, int]:
     """Remove prose sentences that only restate the question ("The band an Innovation Project Manager is on
     is [1].", "Yes, the report does say something about AI. [1]").
 
     The small model writes these when the sources do not hold the answer, and with a citation attached they
     read as an answer. A sentence counts as an echo when it has no content word (or 5-letter stem) or figure
-    of its own beyond the question's and a few words any answer uses.
+    of its own beyond the question's and a few words any answer uses. With ``corrects_premise`` (the
+    question was sent with prompts/premise.txt) the correction that prompt asks for is kept: "The reports do
+    not say that every site reached full maturity for funding." restates the question, and denies it.
     """
     asked = {word[:5] for word in _content_words(question)}
 
     def adds_something(sentence: str) -> str | None:
+        if corrects_premise and sentence.lstrip().startswith(PREMISE_CORRECTION):
+            return sentence
         claim = CITATION.sub("", sentence)
         words = {word[:5] for word in _content_words(claim)} - _ECHO_WORDS
         figures = set(re.findall(r"\d+", claim)) - set(re.findall(r"\d+", question))

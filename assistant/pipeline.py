@@ -392,7 +392,7 @@ class Assistant:
             # follows it cannot be trusted either.
             lead = ""
         lead = drop_hedged_refusal(drop_repeated_sentences(lead))
-        lead, echoes_dropped = drop_question_echoes(lead, question)
+        lead, echoes_dropped = drop_question_echoes(lead, question, corrects_premise=plan.absolute_premise)
         echoes_dropped += references_dropped
         lead, ungrounded_dropped = drop_ungrounded(lead, sources, self.sentence_embedder.embed_documents)
         opening = next(iter(split_answer_sentences(lead)), "")

@@ -13,6 +13,8 @@ from functools import cache
 from pathlib import Path
 
 REFUSAL_SENTENCE = "The reports I have do not cover this."
+# How prompts/premise.txt asks the model to open when the question assumes what the sources do not say.
+PREMISE_CORRECTION = "The reports do not say that"
 
 
 @dataclass(frozen=True)

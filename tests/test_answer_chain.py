@@ -139,6 +139,17 @@ def test_an_opening_crediting_one_trust_with_another_s_work_is_cut_and_the_user_
     assert any("East Of England Ambulance" in line for line in answer.text.splitlines() if line.startswith("- "))
 
 
+def test_a_false_premise_corrected_as_the_premise_prompt_asks_is_kept(assistant: Assistant) -> None:
+    """The correction restates the question's words, so the echo check took it for an echo."""
+    question = "Why did every site make progress on developing clear governance arrangements?"
+    _model(assistant).enqueue("The reports do not say that every site developed clear governance arrangements [1].")
+    answer = assistant.ask(question)
+    assert "The reports do not say that" in _model(assistant).calls[-1][-1].content
+    assert answer.text.startswith("The reports do not say that every site developed clear governance arrangements")
+    _model(assistant).enqueue("Every site developed clear governance arrangements [1].")
+    assert assistant.ask(question).text.startswith("I could not write a direct answer")  # an echo: it adds nothing
+
+
 def test_a_name_the_model_brings_that_no_report_uses_is_cut_and_the_user_told(assistant: Assistant) -> None:
     """Asked in lower case ("denmark"), the name is no name in the question; the model writes it with a capital."""
     _model(assistant).enqueue(
