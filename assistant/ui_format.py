@@ -393,7 +393,8 @@ def ingest_report_markdown(report: IngestReport) -> str:
     lines = [
         f"**{status}** in {report.seconds:.1f} s: {report.files_seen} file(s) seen, "
         f"{report.documents_added} added, {report.documents_updated} updated, "
-        f"{report.documents_unchanged} unchanged, {report.documents_removed} removed; "
+        f"{report.documents_unchanged} unchanged, {report.documents_removed} removed"
+        f"{f', {report.duplicates_skipped} skipped as copies' if report.duplicates_skipped else ''}; "
         f"{report.chunks_added} passages added, {report.chunks_total} in the index.",
     ]
     if report.failures:

@@ -219,3 +219,14 @@ def test_eval_failure_detail_shows_failures_answer_and_passages() -> None:
     assert "> The charity CW+." in detail
     assert "1. *Report, Governance, p. 4*: CW+ funds it." in detail
     assert "2. *Report, Culture, p. 7 (PDF p. 9)*: Fellows." in detail
+
+
+def test_the_upload_summary_counts_copies_skipped_and_names_them() -> None:
+    from assistant.ui_format import ingest_report_markdown
+    from ingest.pipeline import IngestReport
+
+    report = IngestReport(files_seen=2, documents_added=1, duplicates_skipped=1, chunks_total=9)
+    report.warnings.append("copy.pdf: the same content as Report (report), already in the index; not indexed again")
+    shown = ingest_report_markdown(report)
+    assert "1 added" in shown and "1 skipped as copies" in shown and "copy.pdf: the same content as" in shown
+    assert "skipped as copies" not in ingest_report_markdown(IngestReport(files_seen=1, documents_added=1))
