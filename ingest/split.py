@@ -201,7 +201,45 @@ def _blocks(document: LoadedDocument, title: str, guess: bool = True) -> list[_B
             if page.number is None:
                 _mark_wrapped_titles(on_slide)
             blocks.extend(on_slide)
-    return blocks
+    return _rejoin_sentences_across_pages(blocks, guess)
+
+
+def _rejoin_sentences_across_pages(blocks: list[_Block], guess: bool) -> list[_Block]:
+    """Move the end of a sentence that a PDF page break cut back to the page where the sentence starts.
+
+    A page whose body text ends mid-sentence (no closing punctuation, and not a heading, list or table line)
+    followed by a page that opens in lower case is one sentence broken by the page: left apart, the next
+    page's chunk opened "all 48 rooms in 2023." and the sentence it finished had lost its figures. Only the
+    words up to the first sentence end move, so the next page's text still starts on that page and is cited
+    there; the sentence is cited at the page where it starts.
+    """
+    kept: list[_Block] = []
+    for block in blocks:
+        previous = kept[-1] if kept else None
+        if previous is None or not _breaks_mid_sentence(previous, block, guess):
+            kept.append(block)
+            continue
+        gap = _SENTENCE_GAP.search(block.text)
+        ending, rest = (block.text[: gap.start()], block.text[gap.end() :]) if gap else (block.text, "")
+        previous.text = f"{previous.text}\n{ending}"
+        if rest.strip():
+            block.text = rest
+            kept.append(block)
+    return kept
+
+
+def _breaks_mid_sentence(previous: _Block, block: _Block, guess: bool) -> bool:
+    if previous.page is None or block.page is None or previous.page == block.page:
+        return False
+    lines = previous.text.split("\n")
+    last = lines[-1].rstrip()
+    return (
+        block.text[:1].islower()
+        and not last.endswith((".", "!", "?", ":", ";", "…", "”", '"', "’"))
+        and not (len(lines) == 1 and _looks_like_heading(last, guess))
+        and not any(_LIST_ITEM_LINE.match(line) or "\t" in line or "|" in line for line in lines)
+        and not _LIST_ITEM_LINE.match(block.text)
+    )
 
 
 def _mark_wrapped_titles(slide: list[_Block]) -> None:
@@ -254,6 +292,8 @@ def _wrapped_title(text: str, opens_slide: bool) -> str | None:
 def _split_dense_block(raw: str, guess: bool = True) -> list[str]:
     """PDF text has single newlines only: start a new block after a sentence end, before a heading or list.
 
+    A line of four or more words followed by one in lower case is a sentence the page wrapped, not a heading
+    ("The Western Isles pharmacy pilot let / community pharmacists prescribe ..."); a label ("Contact") is not.
     ``guess=False`` (headings already marked from the fonts): only a marked heading is a heading."""
     lines = [line.rstrip() for line in raw.split("\n") if line.strip()]
     pieces: list[list[str]] = []
@@ -264,13 +304,17 @@ def _split_dense_block(raw: str, guess: bool = True) -> list[str]:
             not pieces
             or previous.rstrip().endswith((".", ":", "!", "?", "”"))
             or (_looks_like_heading(line, guess) and bool(next_line) and not _looks_like_heading(previous, guess))
-            or _looks_like_heading(previous, guess)
+            or (_looks_like_heading(previous, guess) and not _wrapped_sentence(previous, line))
         )
         if starts_new:
             pieces.append([line])
         else:
             pieces[-1].append(line)
     return ["\n".join(piece) for piece in pieces]
+
+
+def _wrapped_sentence(line: str, next_line: str) -> bool:
+    return next_line[:1].islower() and len(line.split()) >= 4 and not _MARKDOWN_HEADING.match(line)
 
 
 def _is_noise(text: str) -> bool:

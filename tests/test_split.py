@@ -427,3 +427,30 @@ def test_numbered_slide_titles_on_consecutive_pages_name_their_slides_and_pages(
     chunks = split_document(document, build_organisation_index())
 
     assert [(chunk.section, chunk.page) for chunk in chunks] == [(title, n) for n, title in enumerate(titles, 1)]
+
+
+def test_a_sentence_cut_by_a_page_break_stays_with_its_start() -> None:
+    """The second page's chunk opened "all 48 rooms in 2023." and the sentence on the first page had lost
+    its figures; the words that finish it are cited at the page where it starts."""
+    first = "Case Study: Meadowbank Care Home\nNight checks woke residents.\nThe home introduced acoustic monitoring in"
+    second = "all 48 rooms in 2023. Night staff received alerts on a handheld device.\nFalls at night fell by half."
+    document = _document("", pages=(PageText(1, first), PageText(2, second)))
+
+    chunks = split_document(document, build_organisation_index([first, second]))
+
+    opening = _containing(chunks, "acoustic monitoring")
+    assert "acoustic monitoring in\nall 48 rooms in 2023." in opening.text
+    assert opening.page == 1
+    assert all(not chunk.text.startswith("all 48") for chunk in chunks)
+    assert "Night staff received alerts on a handheld device." in " ".join(chunk.text for chunk in chunks)
+
+
+def test_a_page_ending_with_a_full_sentence_keeps_its_break() -> None:
+    sentence = "The home introduced acoustic monitoring in every room and trained its night staff to use it."
+    first = f"Approach\n{sentence} {sentence} {sentence}"
+    second = "and then the next report begins here without a capital letter, as some exported lists do. " * 3
+    document = _document("", pages=(PageText(1, first), PageText(2, second)))
+
+    chunks = split_document(document, build_organisation_index([first, second]))
+
+    assert [chunk.page for chunk in chunks if "next report" in chunk.text] == [2]
