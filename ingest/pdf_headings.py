@@ -10,6 +10,8 @@ by size, largest first) and the splitter stops guessing for that document.
 pypdf reports each text run to a visitor with its font and size; runs on one baseline form a visual line,
 which is matched to an extracted line by its letters, ignoring spaces. A visitor that misses a run only
 means that line is not marked; at worst the splitter guesses, as it does for a PDF set in one font.
+The same pass gives each run's position, so a page that pypdf reads across two columns is read column by
+column instead (:func:`_read_by_columns`), its lines' styles with it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from pypdf import PageObject
 
@@ -32,6 +35,16 @@ _KEY = re.compile(r"\s+")
 # Font names that say the face is heavier than regular ("Arial-BoldMT", "OpenSans-SemiBold", "Lato-Heavy").
 _HEAVY_WEIGHTS = ("bold", "black", "heavy", "demi")
 _NUMBERED = re.compile(r"(?:\d+(?:\.\d+)*\.?|[IVX]+\.|[A-Z]\.)\s")
+# Columns (see _read_by_columns): a column starts where at least MIN_COLUMN_LINES lines start, a quarter of
+# the page's width or more right of the text's left edge; most lines share a baseline with the next column's.
+MIN_COLUMN_LINES = 3
+MIN_COLUMN_OFFSET = 0.25
+MAX_COLUMNS = 3
+MIN_COLUMN_WORDS = 4
+MIN_COLUMN_ROWS_SHARE = 0.3
+MIN_PAIRED_SHARE = 0.6
+MAX_ACROSS_SHARE = 0.1
+_X_TOLERANCE = 2.0
 
 
 @dataclass
@@ -40,6 +53,45 @@ class _Line:
 
     text: list[str] = field(default_factory=list)
     styles: Counter[tuple[float, bool]] = field(default_factory=Counter)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One text run as pypdf's visitor reports it: its text, its letters and where it starts."""
+
+    text: str
+    letters: str = ""
+    x: float = 0.0
+    y: float = 0.0
+    style: tuple[float, bool] = (0.0, False)
+
+
+@dataclass
+class _Segment:
+    """A line of text within one column: an extracted line, or its part on one side of a gutter."""
+
+    runs: list[_Run] = field(default_factory=list)
+    column: int = 0
+
+    @property
+    def x(self) -> float:
+        return next((run.x for run in self.runs if run.letters), 0.0)
+
+    @property
+    def y(self) -> float:
+        return next((run.y for run in self.runs if run.letters), 0.0)
+
+    @property
+    def text(self) -> str:
+        return "".join(run.text for run in self.runs).strip()
+
+    def line(self) -> _Line:
+        line = _Line()
+        for run in self.runs:
+            if run.letters:
+                line.text.append(run.letters)
+                line.styles[run.style] += len(run.letters)
+        return line
 
 
 @dataclass(frozen=True)
@@ -56,6 +108,7 @@ def page_styles(page: PageObject) -> tuple[str, PageStyles]:
     missing matrix) drops the page's styles rather than its text.
     """
     lines: list[_Line] = []
+    runs: list[_Run] = []
     last_y: float | None = None
     readable = True
 
@@ -63,15 +116,18 @@ def page_styles(page: PageObject) -> tuple[str, PageStyles]:
         nonlocal last_y, readable
         letters = _letters(text)
         if not letters or not readable:
+            runs.append(_Run(text))
             return
         try:
             scale = abs(tm[3] or 1.0) * abs(cm[3] or 1.0)
+            x = round(cm[4] + tm[4] * (cm[0] or 1.0), 1)
             y = round(cm[5] + tm[5] * (cm[3] or 1.0), 1)
             name = str((font or {}).get("/BaseFont", ""))
             style = (round(abs(size) * scale, 1), any(weight in name.lower() for weight in _HEAVY_WEIGHTS))
         except (TypeError, ValueError, IndexError, AttributeError):
             readable = False
             return
+        runs.append(_Run(text, letters, x, y, style))
         if not lines or y != last_y or "\n" in text.rstrip(" "):
             lines.append(_Line())
         last_y = y
@@ -81,7 +137,170 @@ def page_styles(page: PageObject) -> tuple[str, PageStyles]:
     text = page.extract_text(visitor_text=visit) or ""
     if not readable:
         return text, PageStyles(())
+    columns = _read_by_columns(runs, _page_width(page)) if "".join(run.text for run in runs) == text else None
+    if columns is not None:
+        text, lines = columns
     return text, PageStyles(tuple(("".join(line.text), tuple(line.styles.items())) for line in lines))
+
+
+def _page_width(page: PageObject) -> float | None:
+    try:
+        return float(page.mediabox.width)
+    except Exception:  # a fake or damaged page without a media box: its lines are read as extracted
+        return None
+
+
+def _read_by_columns(runs: Sequence[_Run], width: float | None) -> tuple[str, list[_Line]] | None:
+    """The page's text and lines read column by column, left column first; None for a page that is not
+    clearly set in columns, or whose extraction already reads them in that order.
+
+    Some generators draw a two-column page line by line across both columns, and pypdf then extracts
+    "The Western Isles pharmacy pilot let" followed by the first line of the right column. Columns are
+    told from where the lines start: a column starts at an x, right of a gutter, where at least
+    ``MIN_COLUMN_LINES`` lines start; and most lines of one column must share their baseline with a line of
+    the next (as text set on one grid does; a single-column page with an indented list or a centred title
+    does not). Lines above and below the columns (a title across both, a footer) keep their place, and a
+    long line across the gutter between them (a heading over both columns) divides the page into bands read
+    one after the other. A table's columns could pass these tests only with prose of four or more words
+    in most cells of each column.
+    """
+    if not width:
+        return None
+    starts = _column_starts(runs, width)
+    if len(starts) < 2:
+        return None
+    segments, split = _segments(runs, starts)
+    order = _column_order(segments, len(starts))
+    if order is None or (not split and order == sorted(order)):
+        return None
+    ordered = [segments[index] for index in order]
+    return "\n".join(segment.text for segment in ordered), [segment.line() for segment in ordered]
+
+
+def _column_starts(runs: Sequence[_Run], width: float) -> list[float]:
+    """The x of the text's left edge and of each column start right of it (see :func:`_read_by_columns`).
+
+    A run inside an extracted line counts too (pypdf joins runs on one baseline into one line, the two
+    columns' lines among them); a start must then be shared by ``MIN_COLUMN_ROWS_SHARE`` of the page's
+    rows, which the words of justified text do not line up on by chance.
+    """
+    placed = [run for run in runs if run.letters]
+    if not placed:
+        return []
+    left = min(run.x for run in placed)
+    rows_at: dict[float, set[float]] = {}
+    for run in placed:
+        anchor = next((x for x in rows_at if abs(x - run.x) <= _X_TOLERANCE), run.x)
+        rows_at.setdefault(anchor, set()).add(run.y)
+    needed = max(MIN_COLUMN_LINES, MIN_COLUMN_ROWS_SHARE * len({run.y for run in placed}))
+    starts = sorted(x for x, rows in rows_at.items() if x >= left + MIN_COLUMN_OFFSET * width and len(rows) >= needed)
+    if len(starts) > MAX_COLUMNS - 1 or any(b - a < MIN_COLUMN_OFFSET * width for a, b in pairwise(starts)):
+        return []
+    return [left, *starts]
+
+
+def _segments(runs: Sequence[_Run], starts: Sequence[float]) -> tuple[list[_Segment], bool]:
+    """The page's lines as extracted, each cut where a run starts a column right of the line's own (pypdf
+    joins runs on one baseline into one line); and whether any was cut."""
+    segments = [_Segment()]
+    split = False
+    for run in runs:
+        pieces = run.text.split("\n")
+        for index, piece in enumerate(pieces):
+            if index:
+                segments.append(_Segment())
+            letters = _letters(piece)
+            current = segments[-1]
+            part = _Run(piece, letters, run.x, run.y, run.style)
+            if letters and current.text:
+                column = _column_at(run.x, starts)
+                if column > current.column and abs(run.x - starts[column]) <= _X_TOLERANCE:
+                    segments.append(_Segment(column=column))
+                    current, split = segments[-1], True
+            elif letters:
+                current.column = _column_at(run.x, starts)
+            current.runs.append(part)
+    return [segment for segment in segments if segment.text], split
+
+
+def _column_at(x: float, starts: Sequence[float]) -> int:
+    return max(index for index, start in enumerate(starts) if index == 0 or x >= start - _X_TOLERANCE)
+
+
+def _column_order(segments: Sequence[_Segment], columns: int) -> list[int] | None:
+    """Indices of ``segments`` in reading order, or None when the page does not read as columns."""
+    rows = [{round(segment.y) for segment in segments if segment.column == column} for column in range(columns)]
+
+    def paired(segment: _Segment) -> bool:
+        row = round(segment.y)
+        return any(
+            row + shift in rows[other]
+            for other in (segment.column - 1, segment.column + 1)
+            if 0 <= other < columns
+            for shift in (-1, 0, 1)
+        )
+
+    pairs = [index for index, segment in enumerate(segments) if paired(segment)]
+    if not pairs:
+        return None
+    top = max(segments[index].y for index in pairs)
+    bottom = min(segments[index].y for index in pairs)
+    top, bottom = _extend_region(segments, top, bottom)
+    inside = [index for index, segment in enumerate(segments) if bottom <= segment.y <= top]
+    head = [index for index, segment in enumerate(segments) if segment.y > top]
+    tail = [index for index, segment in enumerate(segments) if segment.y < bottom]
+    paired_lengths = sorted(len(segments[index].text) for index in pairs if segments[index].column == 0)
+    if not paired_lengths:
+        return None
+    typical = paired_lengths[int(0.9 * (len(paired_lengths) - 1))]
+    across = {
+        index
+        for index in inside
+        if segments[index].column == 0 and index not in pairs and len(segments[index].text) > 1.25 * typical
+    }
+    in_columns = [index for index in inside if index not in across]
+    for column in range(columns):
+        members = [segments[index] for index in in_columns if segments[index].column == column]
+        words = sorted(len(segment.text.split()) for segment in members)
+        if len(members) < MIN_COLUMN_LINES or words[len(words) // 2] < MIN_COLUMN_WORDS:
+            return None
+    if len(pairs) < MIN_PAIRED_SHARE * len(inside) or len(across) > MAX_ACROSS_SHARE * len(inside):
+        return None
+    order = list(head)
+    band_top = top + 1
+    for divider in [*sorted(across, key=lambda index: -segments[index].y), None]:
+        band_bottom = segments[divider].y if divider is not None else bottom - 1
+        band = [index for index in in_columns if band_bottom < segments[index].y < band_top]
+        for column in range(columns):
+            in_column = [index for index in band if segments[index].column == column]
+            order.extend(sorted(in_column, key=lambda index: -segments[index].y))
+        if divider is not None:
+            order.append(divider)
+            band_top = segments[divider].y
+    return [*order, *tail]
+
+
+def _extend_region(segments: Sequence[_Segment], top: float, bottom: float) -> tuple[float, float]:
+    """Widen the rows the columns share to each column's lines that follow on at its own line spacing (one
+    column often runs a few lines longer than the other), but not to a title or footer set apart."""
+    for column in {segment.column for segment in segments}:
+        heights = sorted({segment.y for segment in segments if segment.column == column}, reverse=True)
+        inside = [y for y in heights if bottom <= y <= top]
+        gaps = sorted(a - b for a, b in pairwise(inside))
+        if not gaps:
+            continue
+        step = 1.6 * gaps[len(gaps) // 2]
+        below = [y for y in heights if y < bottom]
+        for y in below:
+            if bottom - y > step:
+                break
+            bottom = y
+        above = [y for y in reversed(heights) if y > top]
+        for y in above:
+            if y - top > step:
+                break
+            top = y
+    return top, bottom
 
 
 def kept_lines(styles: PageStyles, text: str) -> PageStyles:

@@ -774,3 +774,57 @@ def test_a_two_page_pdf_loses_its_small_print_header_and_footer_but_not_a_repeat
     document = load_document(_two_page_report(tmp_path / "two-pages.pdf"))
 
     assert [page.text for page in document.pages] == [f"# Approach\n{body}" for body in BODIES_OF_TWO_PAGES]
+
+
+_LEFT_COLUMN = [
+    "The Western Isles pharmacy pilot let",
+    "community pharmacists prescribe antibiotics",
+    "for uncomplicated urinary tract infections in",
+    "women aged 16 to 64. Over six months 1,870",
+    "consultations took place and 71 per cent",
+    "ended with a prescription.",
+]
+_RIGHT_COLUMN = [
+    "Pharmacists referred 9 per cent of patients to",
+    "a GP because of red-flag symptoms. The pilot",
+    "cost 23 pounds per consultation compared with",
+    "39 pounds for a GP appointment, according to",
+    "the health board finance team.",
+]
+
+
+def _rows_pdf(path: Path, title: str, rows: list[tuple[str, str]], right_x: float) -> Path:
+    """A page whose two columns are drawn row by row across the page, as some report generators do."""
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 16)
+    pdf.set_xy(15, 15)
+    pdf.cell(0, 8, title)
+    pdf.set_font("helvetica", size=9)
+    for row, (left, right) in enumerate(rows):
+        pdf.set_xy(15, 35 + row * 5)
+        pdf.cell(0, 5, left)
+        pdf.set_xy(right_x, 35 + row * 5)
+        pdf.cell(0, 5, right)
+    path.write_bytes(bytes(pdf.output()))
+    return path
+
+
+def test_a_two_column_page_drawn_row_by_row_is_read_column_by_column(tmp_path: Path) -> None:
+    """pypdf read such a page across both columns, so every line alternated between two texts and the
+    eval question on it scored 0."""
+    rows = list(zip(_LEFT_COLUMN, [*_RIGHT_COLUMN, ""], strict=True))
+    path = _rows_pdf(tmp_path / "pharmacy.pdf", "Western Isles Pharmacy Pilot", rows, right_x=110)
+
+    text = load_document(path).pages[0].text
+
+    assert text.split("\n") == ["Western Isles Pharmacy Pilot", *_LEFT_COLUMN, *_RIGHT_COLUMN]
+
+
+def test_a_table_of_short_cells_is_not_read_as_columns(tmp_path: Path) -> None:
+    rows = [("Sites", "18"), ("Responses", "130"), ("Response rate", "53%"), ("Cohorts", "3"), ("Fellows", "36")]
+    path = _rows_pdf(tmp_path / "table.pdf", "Programme in numbers", rows, right_x=110)
+
+    text = load_document(path).pages[0].text
+
+    assert text.split("\n") == ["Programme in numbers", *(f"{label} {value}" for label, value in rows)]
