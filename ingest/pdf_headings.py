@@ -44,6 +44,9 @@ MIN_COLUMN_WORDS = 4
 MIN_COLUMN_ROWS_SHARE = 0.3
 MIN_PAIRED_SHARE = 0.6
 MAX_ACROSS_SHARE = 0.1
+# A page is reordered only when pypdf read it across the columns: at least this share of the lines right of
+# a gutter that share a baseline with a line of the column before come straight after that line.
+MIN_READ_ACROSS_SHARE = 0.5
 _X_TOLERANCE = 2.0
 
 
@@ -159,7 +162,9 @@ def _read_by_columns(runs: Sequence[_Run], width: float | None) -> tuple[str, li
     told from where the lines start: a column starts at an x, right of a gutter, where at least
     ``MIN_COLUMN_LINES`` lines start; and most lines of one column must share their baseline with a line of
     the next (as text set on one grid does; a single-column page with an indented list or a centred title
-    does not). Lines above and below the columns (a title across both, a footer) keep their place, and a
+    does not). Only a page that pypdf read across the columns is reordered (:func:`_read_across`): one it
+    already reads column by column keeps its extraction exactly, footnotes and numbered paragraphs in the
+    order pypdf found them. Lines above and below the columns (a title across both, a footer) keep their place, and a
     long line across the gutter between them (a heading over both columns) divides the page into bands read
     one after the other. A table's columns could pass these tests only with prose of four or more words
     in most cells of each column.
@@ -169,9 +174,11 @@ def _read_by_columns(runs: Sequence[_Run], width: float | None) -> tuple[str, li
     starts = _column_starts(runs, width)
     if len(starts) < 2:
         return None
-    segments, split = _segments(runs, starts)
+    segments = _segments(runs, starts)
+    if not _read_across(segments):
+        return None
     order = _column_order(segments, len(starts))
-    if order is None or (not split and order == sorted(order)):
+    if order is None:
         return None
     ordered = [segments[index] for index in order]
     return "\n".join(segment.text for segment in ordered), [segment.line() for segment in ordered]
@@ -199,11 +206,10 @@ def _column_starts(runs: Sequence[_Run], width: float) -> list[float]:
     return [left, *starts]
 
 
-def _segments(runs: Sequence[_Run], starts: Sequence[float]) -> tuple[list[_Segment], bool]:
+def _segments(runs: Sequence[_Run], starts: Sequence[float]) -> list[_Segment]:
     """The page's lines as extracted, each cut where a run starts a column right of the line's own (pypdf
-    joins runs on one baseline into one line); and whether any was cut."""
+    joins runs on one baseline into one line)."""
     segments = [_Segment()]
-    split = False
     for run in runs:
         pieces = run.text.split("\n")
         for index, piece in enumerate(pieces):
@@ -216,11 +222,32 @@ def _segments(runs: Sequence[_Run], starts: Sequence[float]) -> tuple[list[_Segm
                 column = _column_at(run.x, starts)
                 if column > current.column and abs(run.x - starts[column]) <= _X_TOLERANCE:
                     segments.append(_Segment(column=column))
-                    current, split = segments[-1], True
+                    current = segments[-1]
             elif letters:
                 current.column = _column_at(run.x, starts)
             current.runs.append(part)
-    return [segment for segment in segments if segment.text], split
+    return [segment for segment in segments if segment.text]
+
+
+def _read_across(segments: Sequence[_Segment]) -> bool:
+    """Whether pypdf's extraction order runs across the columns rather than down them.
+
+    In a page drawn row by row, a line right of a gutter comes straight after the line it shares a baseline
+    with in the column before; read column by column, it comes after the line above it in its own column.
+    Counted over the lines that have such a neighbour, at least ``MIN_READ_ACROSS_SHARE`` must follow it.
+    """
+    rows = {(segment.column, round(segment.y)) for segment in segments}
+    beside = [
+        segment
+        for segment in segments
+        if segment.column > 0 and any((segment.column - 1, round(segment.y) + shift) in rows for shift in (-1, 0, 1))
+    ]
+    followed = sum(
+        1
+        for earlier, later in pairwise(segments)
+        if later.column == earlier.column + 1 and abs(round(later.y) - round(earlier.y)) <= 1
+    )
+    return bool(beside) and followed >= MIN_READ_ACROSS_SHARE * len(beside)
 
 
 def _column_at(x: float, starts: Sequence[float]) -> int:

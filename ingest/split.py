@@ -68,6 +68,10 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*•●▪]|\d{1,2}[.)])\s+")
 # A PDF sets a list's bullet apart from its text, often on a line of its own ("•" then the item).
 _LIST_ITEM_LINE = re.compile(r"^\s*(?:[-*•●▪]|\d{1,2}[.)])(?:\s|$)")
 _SENTENCE_GAP = re.compile(r"(?<=[.!?”])(\s+)(?=[A-Z“\"(])")
+_CLOSING = (".", "!", "?", ":", ";", "…", "”", '"', "’")
+# Body prose before a page break (see _breaks_mid_sentence): lines of this many words or more (the median).
+# A sidebar, chart labels or a metadata block fall short.
+MIN_BODY_LINE_WORDS = 5
 _WORD = re.compile(r"\w+|[^\w\s]")
 
 
@@ -84,6 +88,8 @@ class _Block:
     heading_level: int = 0
     title: str | None = None
     """The heading on one line when the block is a heading wrapped over lines (a slide title, a question)."""
+    opens_page: bool = False
+    """The block is the first text of its PDF page (only a page number may come before it)."""
 
 
 @dataclass
@@ -193,11 +199,16 @@ def _blocks(document: LoadedDocument, title: str, guess: bool = True) -> list[_B
         for slide_text in slides:
             slide += 1
             on_slide: list[_Block] = []
+            page_opened = False
             for raw in _BLOCK_GAP.split(slide_text):
                 for piece in _split_dense_block(raw, guess) if page.number is not None else [raw]:
                     cleaned = piece.strip()
-                    if cleaned and not _is_noise(cleaned) and not _repeats_title(cleaned, title_key):
-                        on_slide.append(_Block(cleaned, page.number, slide))
+                    if not cleaned or _is_noise(cleaned):
+                        continue
+                    if not _repeats_title(cleaned, title_key):
+                        block = _Block(cleaned, page.number, slide, opens_page=not page_opened)
+                        on_slide.append(block)
+                    page_opened = True
             if page.number is None:
                 _mark_wrapped_titles(on_slide)
             blocks.extend(on_slide)
@@ -207,11 +218,12 @@ def _blocks(document: LoadedDocument, title: str, guess: bool = True) -> list[_B
 def _rejoin_sentences_across_pages(blocks: list[_Block], guess: bool) -> list[_Block]:
     """Move the end of a sentence that a PDF page break cut back to the page where the sentence starts.
 
-    A page whose body text ends mid-sentence (no closing punctuation, and not a heading, list or table line)
-    followed by a page that opens in lower case is one sentence broken by the page: left apart, the next
-    page's chunk opened "all 48 rooms in 2023." and the sentence it finished had lost its figures. Only the
-    words up to the first sentence end move, so the next page's text still starts on that page and is cited
-    there; the sentence is cited at the page where it starts.
+    A page whose body prose ends mid-sentence followed by a page that opens in lower case is one sentence
+    broken by the page (see :func:`_breaks_mid_sentence`): left apart, the next page's chunk opened "all 48
+    rooms in 2023." and the sentence it finished had lost its figures. Only the words up to the first
+    sentence end move, so the next page's text still starts on that page and is cited there; the sentence is
+    cited at the page where it starts. They go before any heading that ends the previous block (a margin
+    stamp such as an arXiv identifier), right after the words they finish.
     """
     kept: list[_Block] = []
     for block in blocks:
@@ -221,7 +233,9 @@ def _rejoin_sentences_across_pages(blocks: list[_Block], guess: bool) -> list[_B
             continue
         gap = _SENTENCE_GAP.search(block.text)
         ending, rest = (block.text[: gap.start()], block.text[gap.end() :]) if gap else (block.text, "")
-        previous.text = f"{previous.text}\n{ending}"
+        lines = previous.text.split("\n")
+        body = _body_lines(lines)
+        previous.text = "\n".join([*body, ending, *lines[len(body) :]])
         if rest.strip():
             block.text = rest
             kept.append(block)
@@ -229,17 +243,44 @@ def _rejoin_sentences_across_pages(blocks: list[_Block], guess: bool) -> list[_B
 
 
 def _breaks_mid_sentence(previous: _Block, block: _Block, guess: bool) -> bool:
-    if previous.page is None or block.page is None or previous.page == block.page:
+    """Whether ``block`` finishes the sentence that ``previous`` leaves open at a page break.
+
+    The previous block must be body prose (:func:`_is_body_prose`) whose last line has no closing punctuation,
+    and not a list or table; ``block`` must be the first text of the next page, open in lower case and reach a
+    sentence end. A sidebar of short lines ("Received 4 October 2005 ... DOI ..."), chart labels or a heading
+    ending a page take nothing; nor does a page that opens with a line the splitter dropped (a running
+    title), since the lower-case words after it continue that line, not the page before.
+    """
+    if previous.page is None or block.page is None or previous.page == block.page or not block.opens_page:
         return False
     lines = previous.text.split("\n")
-    last = lines[-1].rstrip()
+    body = _body_lines(lines)
+    gap = _SENTENCE_GAP.search(block.text)
+    ending = block.text[: gap.start()] if gap else block.text
     return (
         block.text[:1].islower()
-        and not last.endswith((".", "!", "?", ":", ";", "…", "”", '"', "’"))
-        and not (len(lines) == 1 and _looks_like_heading(last, guess))
+        and _is_body_prose(body)
+        and not body[-1].rstrip().endswith(_CLOSING)
+        and not (len(body) == 1 and _looks_like_heading(body[-1], guess))
         and not any(_LIST_ITEM_LINE.match(line) or "\t" in line or "|" in line for line in lines)
         and not _LIST_ITEM_LINE.match(block.text)
+        and ending.rstrip().endswith(_CLOSING)
     )
+
+
+def _body_lines(lines: list[str]) -> list[str]:
+    """The block's lines without the markdown headings that end it."""
+    end = len(lines)
+    while end > 1 and _MARKDOWN_HEADING.match(lines[end - 1]):
+        end -= 1
+    return lines[:end]
+
+
+def _is_body_prose(lines: list[str]) -> bool:
+    """Lines of running text: ``MIN_BODY_LINE_WORDS`` words or more on the median line. The splitter has
+    already cut the block after its last full sentence, so its length says nothing; its lines' do."""
+    words = sorted(len(line.split()) for line in lines)
+    return words[len(words) // 2] >= MIN_BODY_LINE_WORDS
 
 
 def _mark_wrapped_titles(slide: list[_Block]) -> None:

@@ -828,3 +828,28 @@ def test_a_table_of_short_cells_is_not_read_as_columns(tmp_path: Path) -> None:
     text = load_document(path).pages[0].text
 
     assert text.split("\n") == ["Programme in numbers", *(f"{label} {value}" for label, value in rows)]
+
+
+def test_a_two_column_page_pypdf_already_reads_column_by_column_keeps_its_order(tmp_path: Path) -> None:
+    """A Federal Register page is drawn column by column with its footnotes first; pypdf's order was right
+    and reading the columns top to bottom broke a sentence to insert the footnotes."""
+    footnotes = [
+        "1 The final report on the accident can be",
+        "found in the docket for this proposed rule.",
+        "2 The flight control computers process inputs",
+    ]
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=9)
+    placed = [(15, 240 + row * 5, line) for row, line in enumerate(footnotes)]
+    placed += [(15, 35 + row * 5, line) for row, line in enumerate(_LEFT_COLUMN)]
+    placed += [(110, 35 + row * 5, line) for row, line in enumerate(_RIGHT_COLUMN)]
+    for x, y, line in placed:
+        pdf.set_xy(x, y)
+        pdf.cell(0, 5, line)
+    path = tmp_path / "register.pdf"
+    path.write_bytes(bytes(pdf.output()))
+
+    text = load_document(path).pages[0].text
+
+    assert text.split("\n") == [*footnotes, *_LEFT_COLUMN, *_RIGHT_COLUMN]

@@ -454,3 +454,56 @@ def test_a_page_ending_with_a_full_sentence_keeps_its_break() -> None:
     chunks = split_document(document, build_organisation_index([first, second]))
 
     assert [chunk.page for chunk in chunks if "next report" in chunk.text] == [2]
+
+
+def _two_page_pdf(path: Path, first: list[str], second: list[str]) -> Path:
+    """Two pages of body text; a line starting "# " is set as a bold heading (so headings come from fonts)."""
+    pdf = FPDF()
+    for lines in (first, second):
+        pdf.add_page()
+        for line in lines:
+            heading = line.startswith("# ")
+            pdf.set_font("helvetica", "B" if heading else "", 14 if heading else 10)
+            pdf.cell(0, 6, line.removeprefix("# "), new_x="LMARGIN", new_y="NEXT")
+    path.write_bytes(bytes(pdf.output()))
+    return path
+
+
+def test_a_sidebar_before_a_page_break_takes_no_continuation(tmp_path: Path) -> None:
+    """A journal page ended with its metadata sidebar ("Received 4 October 2005 ... DOI ..."), and the next
+    page's opening words, which finish a sentence of the body, were moved onto the end of the sidebar."""
+    body = [
+        "# Work and family",
+        "Shift workers often find that the balance between work and family life is harder",
+        "to keep than for day workers, and the strain is shared by their families.",
+    ]
+    sidebar = [
+        "# Employee Relations",
+        "29,2",
+        "162",
+        "Received 4 October 2005",
+        "Revised 7 March 2006",
+        "DOI 10.1108/0142545",
+    ]
+    second = [
+        "that result in gaps between workers and the rest of their life. For the shift worker,",
+        "the issues of balance, stress and coping are both more complex and more compelling.",
+    ]
+    path = _two_page_pdf(tmp_path / "journal.pdf", body + sidebar, second)
+
+    text = "\n\n".join(chunk.text for chunk in split_document(load_document(path), build_organisation_index()))
+
+    assert "that result in gaps between workers" in text
+    assert "DOI 10.1108/0142545\nthat result" not in text
+
+
+def test_chart_labels_before_a_page_break_take_no_continuation(tmp_path: Path) -> None:
+    labels = ["Strongly agree", "Agree", "Neutral", "Disagree", "0% 10% 20% 30%"]
+    second = ["generally seen as walkable and suitable for cycling to work.", "Second, the network needs lighting."]
+    first = ["# Survey results", "Most respondents rated the paths as safe.", "# Ratings", *labels]
+    path = _two_page_pdf(tmp_path / "survey.pdf", first, second)
+
+    text = "\n\n".join(chunk.text for chunk in split_document(load_document(path), build_organisation_index()))
+
+    assert "generally seen as walkable" in text
+    assert "30%\ngenerally" not in text
