@@ -252,6 +252,7 @@ def drop_misattributed(
     embed: Embed,
     organisations: Callable[[str], Sequence[str]],
     ignore: Sequence[str] = (),
+    corrects_premise: bool = False,
 ) -> tuple[str, list[str]]:
     """Remove prose sentences that credit one organisation with what no source about it says: a source that
     names the organisation in its text, heading or tags must come near saying the claim (``GROUNDED_FLOOR``,
@@ -268,8 +269,10 @@ def drop_misattributed(
     Teaching Hospitals ... has conducted trust-wide surveys" (EEAST did) stays above the floor against
     Bradford's passage on the words of the trust's own name. A sentence naming several organisations is a
     list gathered across sources and is left alone, and so is one naming where the asker works
-    (``ignore``), which is about the asker, not a report. Returns the text and the organisations whose
-    sentences went, so the answer can say whom it no longer names.
+    (``ignore``), which is about the asker, not a report, and with ``corrects_premise`` so is the
+    correction prompts/premise.txt asks for ("The reports do not say that Torbay closed its innovation
+    service."), which denies what it names. Returns the text and the organisations whose sentences went, so
+    the answer can say whom it no longer names.
     """
     pending = _prose_claims(text)
     if not pending or not sources:
@@ -288,7 +291,7 @@ def drop_misattributed(
     misattributed: dict[str, str] = {}
     for (sentence, claim), vector in zip(single, claim_vectors, strict=True):
         organisation = named[sentence][0]
-        if organisation in asker:
+        if organisation in asker or (corrects_premise and sentence.lstrip().startswith(PREMISE_CORRECTION)):
             continue
         holders = [i for i, names in enumerate(about) if organisation in names]
         supported = any(

@@ -12,7 +12,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 
 import numpy as np
@@ -380,6 +380,7 @@ class Assistant:
         plan: QueryPlan,
         best_sentence: float,
     ) -> Answer:
+        embed = _memoised(self.sentence_embedder.embed_documents)
         lead, references_dropped = tidy_source_references(lead)
         lead, links_dropped = drop_unsourced_links(lead, sources)
         opening = next(iter(split_answer_sentences(lead)), "")
@@ -394,14 +395,15 @@ class Assistant:
         lead = drop_hedged_refusal(drop_repeated_sentences(lead))
         lead, echoes_dropped = drop_question_echoes(lead, question, corrects_premise=plan.absolute_premise)
         echoes_dropped += references_dropped
-        lead, ungrounded_dropped = drop_ungrounded(lead, sources, self.sentence_embedder.embed_documents)
+        lead, ungrounded_dropped = drop_ungrounded(lead, sources, embed)
         opening = next(iter(split_answer_sentences(lead)), "")
         lead, misattributed = drop_misattributed(
             lead,
             sources,
-            self.sentence_embedder.embed_documents,
+            embed,
             lambda text: self.organisations.find(text, short=True),
             plan.asker_terms,
+            corrects_premise=plan.absolute_premise,
         )
         if misattributed and not lead.startswith(opening):
             lead = ""  # the direct answer named the wrong organisation; what follows builds on it
@@ -421,12 +423,12 @@ class Assistant:
         if not refused:
             # Again after repair: a claim the model left uncited may only now carry the [n] that shows the
             # refusal beside it to be a hedge.
-            lead = drop_hedged_refusal(repair_citations(lead, sources, self.sentence_embedder.embed_documents))
+            lead = drop_hedged_refusal(repair_citations(lead, sources, embed))
         reason = "the model found the sources do not answer it" if refused else None
         if refused and evidence and self._overrules_refusal(lead, best_sentence):
             refused, reason, lead = False, None, RELEVANT_PASSAGES
         if not refused and best_sentence < UNSUPPORTED_LEAD_FLOOR:
-            lead_citations, _ = check_citations(lead, sources, self.sentence_embedder.embed_documents)
+            lead_citations, _ = check_citations(lead, sources, embed)
             if not any(citation.supported for citation in lead_citations):
                 unfamiliar = unknown_words(sorted(specific_terms(plan.question)), self._corpus_knows)
                 if unfamiliar or not evidence:
@@ -440,9 +442,7 @@ class Assistant:
         raw = REFUSAL_SENTENCE if refused else "\n\n".join(part for part in (lead, render_evidence(evidence)) if part)
         text = remove_dangling(raw, len(sources))
         claims = raw.removeprefix(CLOSEST_PASSAGES).removeprefix(RELEVANT_PASSAGES)
-        citations, uncited = (
-            ([], []) if refused else check_citations(claims, sources, self.sentence_embedder.embed_documents)
-        )
+        citations, uncited = ([], []) if refused else check_citations(claims, sources, embed)
         unsupported = [c.sentence for c in citations if not c.supported] + uncited
         if plan.injection_removed and not refused:
             text = f"{text}\n\n_(Part of the question asked me to change how I work; I ignored that part.)_"
@@ -455,8 +455,7 @@ class Assistant:
             text = f"{text}\n\n_(I removed {count} that no source here supports.)_"
         if misattributed and not refused:
             named = " or ".join(misattributed)
-            whose = "its" if len(misattributed) == 1 else "their"
-            text = f"{text}\n\n_(I removed what I wrote about {named}: {whose} own passages here do not say it.)_"
+            text = f"{text}\n\n_(I removed what I wrote about {named}: no passage here about {named} says it.)_"
         if foreign_dropped and not refused:
             named = " or ".join(f"“{term}”" for term in foreign)
             pronoun = "it" if len(foreign) == 1 else "them"
@@ -536,6 +535,22 @@ def reading_note(corrections: Sequence[Correction]) -> str:
     readings = [f"“{correction.typed}” as “{correction.read_as}”" for correction in corrections]
     joined = readings[0] if len(readings) == 1 else f"{', '.join(readings[:-1])} and {readings[-1]}"
     return f"\n\n_(I read {joined}.)_"
+
+
+def _memoised(embed: Callable[[Sequence[str]], np.ndarray]) -> Callable[[Sequence[str]], np.ndarray]:
+    """``embed`` remembering each text's vector: the checks after generation each score the answer against
+    the same source passages, and embedding them again for every check cost CPU time on every answer."""
+    vectors: dict[str, np.ndarray] = {}
+
+    def cached(texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return embed(texts)
+        missing = [text for text in dict.fromkeys(texts) if text not in vectors]
+        if missing:
+            vectors.update(zip(missing, embed(missing), strict=True))
+        return np.stack([vectors[text] for text in texts])
+
+    return cached
 
 
 def _is_bare_refusal(lead: str) -> bool:

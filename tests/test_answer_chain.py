@@ -483,3 +483,15 @@ def test_the_command_line_prints_the_checked_answer_not_the_model_s_draft(
     assert "£9 million" not in printed
     assert "I removed a figure that is not in the reports" in printed
     assert "\nSources:\n  [1]" in printed
+
+
+def test_the_checks_embed_each_text_once_per_answer() -> None:
+    from assistant.pipeline import _memoised
+
+    embedder = FakeEmbedder()
+    embed = _memoised(embedder.embed_documents)
+    first = embed(["source one", "source two"])
+    again = embed(["source two", "a claim", "source one"])
+    assert embedder.calls == 2
+    assert np.array_equal(again[0], first[1]) and np.array_equal(again[2], first[0])
+    assert np.array_equal(again[1], embedder.embed_documents(["a claim"])[0])

@@ -370,3 +370,13 @@ def test_lists_of_organisations_and_the_asker_s_own_are_left_alone() -> None:
     asker = ("Bradford Teaching Hospitals",)
     assert drop_misattributed(own, CASE_STUDIES, FakeEmbedder().embed_documents, _organisations, asker) == (own, [])
     assert drop_misattributed(own, CASE_STUDIES, FakeEmbedder().embed_documents, _organisations)[1] != []
+
+
+def test_a_premise_correction_naming_an_organisation_is_kept_when_the_premise_prompt_was_sent() -> None:
+    correction = "The reports do not say that Bradford Teaching Hospitals closed its innovation team in 2022."
+    embed = FakeEmbedder().embed_documents
+    assert drop_misattributed(correction, CASE_STUDIES, embed, _organisations, corrects_premise=True) == (
+        correction,
+        [],
+    )
+    assert drop_misattributed(correction, CASE_STUDIES, embed, _organisations)[0] == ""
