@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import asdict
 from pathlib import Path
 
@@ -213,7 +214,10 @@ def _eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if not _ensure_index(settings):
         return 1
-    indexed = [document.path for document in ChunkStore(settings).documents()]
+    indexed = None
+    if args.pipeline == "product":  # the baseline builds its own index from the corpus folder
+        with closing(ChunkStore(settings)) as store:
+            indexed = [document.path for document in store.documents()]
     return run_from_args(args, lambda: Assistant(settings), settings, indexed_files=indexed)
 
 

@@ -793,9 +793,9 @@ def unindexed_gold_documents(questions: Sequence[GoldItem], indexed_files: Seque
                 if item.id not in asking[source.doc]:
                     asking[source.doc].append(item.id)
     return [
-        f"{document} is not in the index: its gold passages cannot be found, so {len(ids)} question(s) will "
-        f"score 0 on retrieval ({', '.join(ids[:5])}{', …' if len(ids) > 5 else ''}). Ingest it, or check the "
-        "questions file."
+        f"{document} is not in the index: unless the same text is indexed under another name, its gold "
+        f"passages cannot be found and {len(ids)} question(s) will score 0 on retrieval "
+        f"({', '.join(ids[:5])}{', …' if len(ids) > 5 else ''}). Ingest it, or check the questions file."
         for document, ids in sorted(asking.items())
     ]
 
