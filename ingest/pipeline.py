@@ -104,6 +104,10 @@ def _ingest(
     metadata = _metadata_for(files)
     organisations = _organisation_index(store)
     active_embedder = embedder
+    # Files already indexed at their path go first, so the copy check sees this run's content of each: a
+    # saved copy of a report's old version, read before the report's new version replaced it, matched the
+    # old content and was skipped, and the old version was then in the index nowhere.
+    files = sorted(files, key=lambda path: path.resolve() not in catalogue.by_path)
 
     for done, path in enumerate(files):
         if progress:
@@ -252,11 +256,12 @@ class _Catalogue:
         }
         self.by_path: dict[Path, str] = {path: doc_id for doc_id, path in self.location.items()}
         self.claimed: set[str] = set()
-        self._by_content: dict[str, tuple[str, str]] = {}
+        self._content: dict[str, tuple[str, str]] = {}
+        """Each indexed document's file hash and description, by id; only documents whose file is on disk."""
         for doc_id, doc in self.documents.items():
             path = self.location[doc_id]
             if path.exists():
-                self._by_content.setdefault(doc.file_hash, (doc_id, _described(doc.title, doc_id, path)))
+                self._content[doc_id] = (doc.file_hash, _described(doc.title, doc_id, path))
 
     def id_for(self, path: Path, name_id: str) -> str:
         """The id of the document at ``path`` (resolved): the id it is indexed under; else the id from its name,
@@ -277,30 +282,38 @@ class _Catalogue:
         return f"{name_id}-{hashlib.sha256(str(path).encode('utf-8')).hexdigest()[:8]}"
 
     def record(self, document: LoadedDocument) -> None:
-        """``document`` is now in the index at ``document.path``; nothing else takes its id this run."""
+        """``document`` is now in the index at ``document.path``, with its content; nothing else takes its id this
+        run. The content it had before is no longer in the index, so a copy of that content is not skipped."""
         self.claimed.add(document.doc_id)
         self.location[document.doc_id] = document.path
         self.by_path[document.path] = document.doc_id
-        self._by_content.setdefault(
-            document.content_hash, (document.doc_id, _described(document.info.title, document.doc_id, document.path))
+        self._content[document.doc_id] = (
+            document.content_hash,
+            _described(document.info.title, document.doc_id, document.path),
         )
 
     def same_content(self, document: LoadedDocument) -> str | None:
         """Another indexed document with byte-for-byte the same file, in words; None when there is none.
 
         Only one whose file is still on disk counts: one whose file is gone is removed at the end of the run,
-        and skipping its copy then would lose the content from the index.
+        and skipping its copy then would lose the content from the index. A document given new content this
+        run counts with its new content only (see :meth:`record`).
         """
-        found = self._by_content.get(document.content_hash)
-        if found is None or found[0] == document.doc_id:
-            return None
-        return found[1]
+        return next(
+            (
+                described
+                for doc_id, (file_hash, described) in self._content.items()
+                if file_hash == document.content_hash and doc_id != document.doc_id
+            ),
+            None,
+        )
 
     def failure(self, path: Path, reason: str) -> FileFailure:
-        """A file that could not be read. When an earlier version of it is indexed, that version stays (the
-        file is still there, only unreadable) and the reason says so: answers still quote it."""
+        """A file that could not be read. When an earlier version of it is indexed and the file is still there,
+        only unreadable, that version stays and the reason says so: answers still quote it. A named file that
+        is gone is only reported."""
         indexed = self.by_path.get(path.resolve())
-        if indexed is None:
+        if indexed is None or not path.exists():
             return FileFailure(str(path), reason)
         self.claimed.add(indexed)
         return FileFailure(

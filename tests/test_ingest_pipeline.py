@@ -567,3 +567,38 @@ def test_an_unreadable_new_version_says_the_previous_one_is_still_indexed(
     assert reasons["new-and-empty.txt"] == "empty file"
     assert reasons["rapid-insight.txt"].startswith("empty file; the previous version is still in the index")
     assert "rapid-insight" in _stored(settings) and report.documents_removed == 0
+
+
+def test_a_saved_copy_of_the_old_version_is_indexed_when_the_file_gets_a_new_version(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    """The copy sorts before the file it was saved from; checked against the index before that file's new
+    version was stored, it matched the old version and was skipped, and then the old version was gone."""
+    _ingest([tiny_corpus], settings, fake_embedder)
+    report = tiny_corpus / "learning-report.md"
+    old = report.read_text(encoding="utf-8")
+    (tiny_corpus / "learning-report-2023.md").write_text(old, encoding="utf-8")
+    report.write_text(old.replace("130 responses", "150 responses"), encoding="utf-8")
+
+    run = _ingest([tiny_corpus], settings, fake_embedder)
+
+    assert (run.documents_added, run.documents_updated, run.duplicates_skipped) == (1, 1, 0)
+    assert set(_stored(settings)) == {"learning-report", "learning-report-2023", "rapid-insight"}
+    with closing(ChunkStore(settings)) as store:
+        texts = {
+            doc_id: " ".join(chunk.text for chunk in store.chunks(Filters(doc_ids=(doc_id,))))
+            for doc_id in ("learning-report", "learning-report-2023")
+        }
+    assert "150 responses" in texts["learning-report"] and "130 responses" in texts["learning-report-2023"]
+
+
+def test_a_named_file_that_is_gone_is_removed_not_kept_as_unreadable(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    _ingest([tiny_corpus], settings, fake_embedder)
+    (tiny_corpus / "rapid-insight.txt").unlink()
+
+    report = _ingest([tiny_corpus / "rapid-insight.txt"], settings, fake_embedder)
+
+    assert [failure.reason for failure in report.failures] == ["file not found"]
+    assert report.documents_removed == 1 and set(_stored(settings)) == {"learning-report"}
