@@ -69,6 +69,9 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*•●▪]|\d{1,2}[.)])\s+")
 _LIST_ITEM_LINE = re.compile(r"^\s*(?:[-*•●▪]|\d{1,2}[.)])(?:\s|$)")
 _SENTENCE_GAP = re.compile(r"(?<=[.!?”])(\s+)(?=[A-Z“\"(])")
 _CLOSING = (".", "!", "?", ":", ";", "…", "”", '"', "’")
+# The end of a sentence before any next word, a number as well as a capital ("in 2023. 45 more rooms"):
+# the words a page break moves back must stop at the first one (see _rejoin_sentences_across_pages).
+_FIRST_SENTENCE_END = re.compile(r"[.!?…][”\"’)]*(?=\s+\S)")
 # Body prose before a page break (see _breaks_mid_sentence): lines of this many words or more (the median).
 # A sidebar, chart labels or a metadata block fall short.
 MIN_BODY_LINE_WORDS = 5
@@ -231,8 +234,7 @@ def _rejoin_sentences_across_pages(blocks: list[_Block], guess: bool) -> list[_B
         if previous is None or not _breaks_mid_sentence(previous, block, guess):
             kept.append(block)
             continue
-        gap = _SENTENCE_GAP.search(block.text)
-        ending, rest = (block.text[: gap.start()], block.text[gap.end() :]) if gap else (block.text, "")
+        ending, rest = _first_sentence(block.text)
         lines = previous.text.split("\n")
         body = _body_lines(lines)
         previous.text = "\n".join([*body, ending, *lines[len(body) :]])
@@ -255,8 +257,7 @@ def _breaks_mid_sentence(previous: _Block, block: _Block, guess: bool) -> bool:
         return False
     lines = previous.text.split("\n")
     body = _body_lines(lines)
-    gap = _SENTENCE_GAP.search(block.text)
-    ending = block.text[: gap.start()] if gap else block.text
+    ending, _ = _first_sentence(block.text)
     return (
         block.text[:1].islower()
         and _is_body_prose(body)
@@ -266,6 +267,15 @@ def _breaks_mid_sentence(previous: _Block, block: _Block, guess: bool) -> bool:
         and not _LIST_ITEM_LINE.match(block.text)
         and ending.rstrip().endswith(_CLOSING)
     )
+
+
+def _first_sentence(text: str) -> tuple[str, str]:
+    """``text`` cut after its first sentence end, whatever word or number follows it: the sentence and the
+    rest. Without one, the whole text and nothing."""
+    end = _FIRST_SENTENCE_END.search(text)
+    if end is None:
+        return text, ""
+    return text[: end.end()], text[end.end() :].lstrip()
 
 
 def _body_lines(lines: list[str]) -> list[str]:

@@ -10,7 +10,7 @@ from assistant.records import Chunk, DocumentInfo, LoadedDocument, PageText
 from assistant.ui_format import source_location
 from ingest.loaders import load_document
 from ingest.organisations import build_organisation_index
-from ingest.split import MAX_CASE_STUDY_TOKENS, MAX_CHUNK_TOKENS, estimate_tokens, split_document
+from ingest.split import MAX_CASE_STUDY_TOKENS, MAX_CHUNK_TOKENS, _blocks, estimate_tokens, split_document
 from tests.conftest import TINY_REPORT
 from tests.test_loaders import _slide_deck, labelled_pdf
 
@@ -443,6 +443,28 @@ def test_a_sentence_cut_by_a_page_break_stays_with_its_start() -> None:
     assert opening.page == 1
     assert all(not chunk.text.startswith("all 48") for chunk in chunks)
     assert "Night staff received alerts on a handheld device." in " ".join(chunk.text for chunk in chunks)
+
+
+def test_a_page_break_moves_back_only_the_words_up_to_the_first_sentence_end() -> None:
+    """A sentence end counts before a number too: "in 2023. 45 more rooms ..." moved the whole paragraph of
+    the next page back, and it was cited at the page before."""
+    first = (
+        "The pilot ran across the three hospital sites of the trust for a year\n"
+        "and the team reported that the new rooms had been refurbished across"
+    )
+    second = (
+        "all 48 rooms in 2023. 45 more rooms were planned for 2024 and the board approved\n"
+        "the funding for them in March after a long review of the costs involved."
+    )
+    document = _document("", pages=(PageText(1, first), PageText(2, second)))
+
+    blocks = _blocks(document, "Report")
+
+    assert [(block.page, block.text.split("\n")[-1]) for block in blocks] == [
+        (1, "all 48 rooms in 2023."),
+        (2, "the funding for them in March after a long review of the costs involved."),
+    ]
+    assert blocks[1].text.startswith("45 more rooms were planned")
 
 
 def test_a_page_ending_with_a_full_sentence_keeps_its_break() -> None:
