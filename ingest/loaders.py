@@ -626,10 +626,21 @@ def _clean_pdf_text(text: str, spelling: _WordForms | None = None) -> str:
     # that shows as an empty box.
     text = _SYMBOL_BULLET.sub(r"\1• ", text)
     spelling = spelling or _WordForms.of([text])
-    text = _HYPHENATED_LINE_END.sub(spelling.unbreak, text).replace("\u00ad", "")
+    text = _unbreak_line_end_hyphens(text, spelling).replace("\u00ad", "")
     lines = [line.rstrip() for line in text.split("\n")]
     lines = _drop_page_number_lines(lines)
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+
+
+def _unbreak_line_end_hyphens(text: str, spelling: _WordForms) -> str:
+    """Each word a line-end hyphen splits made whole (see :meth:`_WordForms.unbreak`), also a word split
+    over three lines: one pass consumes the middle part ("the multi-/discipli-/nary team" came out as
+    "the multidiscipli-/nary team"), so passes repeat until nothing changes."""
+    while True:
+        unbroken = _HYPHENATED_LINE_END.sub(spelling.unbreak, text)
+        if unbroken == text:
+            return text
+        text = unbroken
 
 
 @dataclass(frozen=True)

@@ -304,7 +304,10 @@ def _column_order(segments: Sequence[_Segment], columns: int) -> list[int] | Non
         if divider is not None:
             order.append(divider)
             band_top = segments[divider].y
-    return [*order, *tail]
+    order.extend(tail)
+    # A line level with a dividing heading falls in neither band beside it; rather than lose it, the page
+    # keeps pypdf's order.
+    return order if sorted(order) == list(range(len(segments))) else None
 
 
 def _extend_region(segments: Sequence[_Segment], top: float, bottom: float) -> tuple[float, float]:

@@ -25,7 +25,7 @@ from ingest.loaders import (
     load_document,
     read_corpus_metadata,
 )
-from ingest.pdf_headings import PageStyles, heading_levels, mark_headings, page_styles
+from ingest.pdf_headings import PageStyles, _letters, _read_by_columns, _Run, heading_levels, mark_headings, page_styles
 
 # --------------------------------------------------------------------------------------------- helpers
 
@@ -853,3 +853,32 @@ def test_a_two_column_page_pypdf_already_reads_column_by_column_keeps_its_order(
     text = load_document(path).pages[0].text
 
     assert text.split("\n") == [*footnotes, *_LEFT_COLUMN, *_RIGHT_COLUMN]
+
+
+def test_a_word_split_over_three_lines_is_made_whole(tmp_path: Path) -> None:
+    """Each pass of the line-end hyphen rule consumed the middle part, so the second break stayed:
+    "the multidiscipli-/nary team"."""
+    text = "The multi-\ndiscipli-\nnary team met weekly."
+    page = load_document(write_pdf(tmp_path / "split-word.pdf", [text])).pages[0].text
+
+    assert "The multidisciplinary team met weekly." in page
+
+
+def test_a_line_level_with_a_heading_across_the_columns_is_never_lost() -> None:
+    """A heading across both columns divides the page into bands above and below it; a line at the heading's
+    own height (here a piece pypdf set after it on the same baseline) fell in neither band and was dropped."""
+    runs: list[_Run] = []
+
+    def place(text: str, x: float, y: float) -> None:
+        runs.append(_Run(text, _letters(text), x, y, (10.0, False)))
+
+    for row in range(12):
+        y = 700 - row * 12 - (40 if row >= 6 else 0)
+        place(f"left column words number {row} here ", 50, y)
+        place(f"right column words number {row} there\n", 320, y)
+    place("A very long heading that runs right across the gutter of the page and beyond it\nTail\n", 50, 600)
+    runs.sort(key=lambda run: -run.y)
+
+    columns = _read_by_columns(runs, 600)
+
+    assert columns is None or "Tail" in columns[0]
