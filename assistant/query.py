@@ -30,6 +30,8 @@ STOPWORDS = frozenset(
     also like know want need reports report document documents say says said anything something way ways
     could kind sort""".split()
 )
+# How many of the conversation's questions a follow-up of follow-ups carries back to its topic.
+TOPIC_TURNS = 3
 _FOLLOW_UP = re.compile(
     r"^(?:and|also|what about|how about|what else|so|then|but|ok|okay)\b|\b(?:they|them|their|it|its|this|that|"
     r"those|these|there|he|she|his|her|same|above|mentioned|previous|earlier)\b",
@@ -243,10 +245,17 @@ def _terms(text: str) -> list[str]:
 
 
 def _previous_question(history: Sequence[Turn]) -> str:
-    for turn in reversed(history):
-        if turn.role == "user" and turn.content.strip():
-            return turn.content.strip()
-    return ""
+    """The last question as it was searched: when it was itself a follow-up, with the questions it followed
+    (up to ``TOPIC_TURNS`` in all). Asked "Which trusts run innovation fellowships?", then "how long does it
+    last?", then "and what about Chelsea's?", the third turn searched with the second alone and lost the
+    fellowships it was about."""
+    questions = [turn.content.strip() for turn in history if turn.role == "user" and turn.content.strip()]
+    chain = questions[-1:]
+    for earlier in reversed(questions[:-1]):
+        if len(chain) >= TOPIC_TURNS or not _is_follow_up(chain[0]):
+            break
+        chain.insert(0, earlier)
+    return " ".join(chain)
 
 
 def _is_follow_up(question: str) -> bool:

@@ -33,6 +33,23 @@ def test_a_follow_up_naming_a_kind_of_trust_looks_for_those_trusts_not_the_last_
     )
 
 
+def test_a_follow_up_of_a_follow_up_keeps_the_conversation_s_topic() -> None:
+    history = [
+        Turn("user", "Which trusts run innovation fellowships?"),
+        Turn("assistant", "Mid and South Essex NHS Foundation Trust [1]."),
+        Turn("user", "how long does it last?"),
+        Turn("assistant", "12 months [1]."),
+    ]
+    plan = plan_query("and what about Chelsea and Westminster?", history, INDEX)
+    assert plan.is_follow_up and "fellowships" in plan.search_text and "long" in plan.search_text
+    assert plan.organisations == ("Chelsea and Westminster Hospital NHS Foundation Trust",)
+    fresh = [Turn("user", "What governance arrangements support innovation boards?"), *history[2:]]
+    assert "governance" not in plan_query("and what about Chelsea and Westminster?", history, INDEX).search_text
+    assert "governance" in plan_query("and what about Chelsea and Westminster?", fresh, INDEX).search_text
+    standalone = [Turn("user", "What governance arrangements support innovation boards?"), *history]
+    assert "governance" not in plan_query("and what about Chelsea and Westminster?", standalone, INDEX).search_text
+
+
 def test_standalone_question_is_not_a_follow_up() -> None:
     history = [Turn("user", "Which trusts run innovation fellowships?")]
     plan = plan_query("What governance arrangements support innovation boards?", history, INDEX)
