@@ -291,7 +291,7 @@ def drop_misattributed(
     misattributed: dict[str, str] = {}
     for (sentence, claim), vector in zip(single, claim_vectors, strict=True):
         organisation = named[sentence][0]
-        if organisation in asker or (corrects_premise and sentence.lstrip().startswith(PREMISE_CORRECTION)):
+        if organisation in asker or (corrects_premise and _is_premise_correction(sentence)):
             continue
         holders = [i for i, names in enumerate(about) if organisation in names]
         supported = any(
@@ -455,7 +455,7 @@ def drop_question_echoes(text: str, question: str, corrects_premise: bool = Fals
     asked = {word[:5] for word in _content_words(question)}
 
     def adds_something(sentence: str) -> str | None:
-        if corrects_premise and sentence.lstrip().startswith(PREMISE_CORRECTION):
+        if corrects_premise and _is_premise_correction(sentence):
             return sentence
         claim = CITATION.sub("", sentence)
         words = {word[:5] for word in _content_words(claim)} - _ECHO_WORDS
@@ -490,6 +490,11 @@ def _support(claim: str, claim_vector: np.ndarray, source: Source, passage_vecto
 
 def _link_key(link: str) -> str:
     return link.lower().rstrip(".,;:!?\"'”’")
+
+
+def _is_premise_correction(sentence: str) -> bool:
+    """The opening prompts/premise.txt asks for when the question assumes what the sources do not say."""
+    return sentence.lstrip().startswith(PREMISE_CORRECTION)
 
 
 def is_refusal(text: str) -> bool:
