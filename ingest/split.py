@@ -67,7 +67,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?”])\s+(?=[A-Z“\"(])")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•●▪]|\d{1,2}[.)])\s+")
 # A PDF sets a list's bullet apart from its text, often on a line of its own ("•" then the item).
 _LIST_ITEM_LINE = re.compile(r"^\s*(?:[-*•●▪]|\d{1,2}[.)])(?:\s|$)")
-_SENTENCE_GAP = re.compile(r"(?<=[.!?”])(\s+)(?=[A-Z“\"(])")
+# The same boundary, its whitespace kept by ``split`` so that pieces can be joined as the page had them.
+_SENTENCE_GAP = re.compile(f"({_SENTENCE_END.pattern})")
 _CLOSING = (".", "!", "?", ":", ";", "…", "”", '"', "’")
 # The end of a sentence before any next word, a number as well as a capital ("in 2023. 45 more rooms"):
 # the words a page break moves back must stop at the first one (see _rejoin_sentences_across_pages).
