@@ -37,7 +37,7 @@ from assistant.citations import (
 )
 from assistant.config import Settings
 from assistant.context import ScoredSentence, compress_sources, render_sources, rescore, score_sources
-from assistant.evidence import MIN_WORDS, EvidencePoint, render_evidence, select_evidence
+from assistant.evidence import MIN_WORDS, EvidencePoint, about_organisation, render_evidence, select_evidence
 from assistant.llm import build_chat_model, describe_model
 from assistant.prompts import REFUSAL_SENTENCE, PromptSet, load_prompt_set
 from assistant.query import STOPWORDS, QueryPlan, plan_query
@@ -236,11 +236,11 @@ class Assistant:
         sources = compress_sources(
             retrieved, scored, self.sentence_embedder.count_tokens, self.settings.max_source_tokens
         )
-        evidence = select_evidence(
-            self._point_candidates(retrieved, scored, query_vector, plan.search_text),
-            sources,
-            spread_sources=plan.wants_examples,
-        )
+        candidates = self._point_candidates(retrieved, scored, query_vector, plan.search_text)
+        focus = self._focus(plan, retrieved)
+        if focus is not None:
+            candidates = about_organisation(candidates, sources, focus, self.organisations.find)
+        evidence = select_evidence(candidates, sources, spread_sources=plan.wants_examples)
         sources_s = time.perf_counter() - started
         yield SourcesReady(tuple(sources))
 
@@ -262,6 +262,22 @@ class Assistant:
             yield AnswerToken("\n\n" + render_evidence(evidence))
         answer = self._finish(question, lead, evidence, sources, started, sources_s, first_token_s, plan, best_sentence)
         yield AnswerDone(answer)
+
+    def _focus(self, plan: QueryPlan, retrieved: Sequence[RetrievedChunk]) -> str | None:
+        """The one organisation the question asks about, when the sources hold passages about it.
+
+        Not for questions asking for examples (other organisations are the answer), for the asker's own
+        organisation ("we're at Torbay: how could we fund a team?" wants what others did), or for one a
+        follow-up inherits from the conversation ("what happens once they finish it?" may have moved on).
+        """
+        if len(plan.organisations) != 1 or plan.wants_examples:
+            return None
+        organisation = plan.organisations[0]
+        if organisation not in self.organisations.find(plan.question, short=True):
+            return None
+        if any(organisation in self.organisations.find(term, short=True) for term in plan.asker_terms):
+            return None
+        return organisation if any(organisation in item.chunk.organisations for item in retrieved) else None
 
     def _point_candidates(
         self,

@@ -495,3 +495,14 @@ def test_the_checks_embed_each_text_once_per_answer() -> None:
     assert embedder.calls == 2
     assert np.array_equal(again[0], first[1]) and np.array_equal(again[2], first[0])
     assert np.array_equal(again[1], embedder.embed_documents(["a claim"])[0])
+
+
+def test_points_for_a_question_about_one_trust_leave_out_other_trusts_case_studies(assistant: Assistant) -> None:
+    """Asked about EEAST, a quoted point from Chelsea and Westminster's case study reads as EEAST's work."""
+    question = "Is the EEAST trust-wide innovation programme funded by a charity, as some are?"
+    _model(assistant).enqueue("EEAST surveyed all staff [1].")
+    answer = assistant.ask(question)
+    points = [line for line in answer.text.splitlines() if line.startswith("- ")]
+    assert any("Chelsea" in source.chunk.text for source in answer.sources)
+    assert points and not any("Chelsea" in point or "CW+" in point for point in points)
+    assert any("survey" in point for point in points)

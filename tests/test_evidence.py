@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from assistant.context import ScoredSentence
-from assistant.evidence import MAX_POINTS, PER_SOURCE, render_evidence, select_evidence
+from assistant.evidence import MAX_POINTS, PER_SOURCE, about_organisation, render_evidence, select_evidence
 from assistant.records import ChunkKind, Source
 from tests.conftest import make_chunk
 
@@ -55,6 +57,33 @@ def test_examples_questions_hear_each_source_first() -> None:
     focused = select_evidence(scored, sources, spread_sources=False, max_points=PER_SOURCE + 1)
     assert [p.number for p in spread] == [1, 2, 3, 4]
     assert [p.number for p in focused] == [1] * PER_SOURCE + [2]
+
+
+def _names(known: tuple[str, ...]) -> Callable[[str], tuple[str, ...]]:
+    """A stand-in for ``OrganisationIndex.find``: the known names the text contains."""
+    return lambda text: tuple(name for name in known if name in text)
+
+
+def test_a_question_about_one_trust_is_not_answered_with_another_trusts_work() -> None:
+    """Asked about Buckinghamshire, a point on Cambridgeshire's jointly funded roles reads as Bucks' work."""
+    known = ("Buckinghamshire", "Cambridgeshire", "Gloucestershire County Council", "Gloucestershire Hospitals")
+    sources = [
+        _source(1, ("Buckinghamshire",), "case_study"),
+        _source(2, ("Cambridgeshire",), "best_practice"),
+        _source(3, ("Gloucestershire Hospitals",), "case_study"),
+        _source(4),
+    ]
+    own = _sentence(1, 0, 0.8, "The board meets quarterly to decide which innovations to take forward.")
+    partner = _sentence(1, 1, 0.7, "Gloucestershire County Council sits on the board alongside the university.")
+    named_elsewhere = _sentence(4, 0, 0.7, "Buckinghamshire also shares its pathway with neighbouring trusts.")
+    general = _sentence(4, 1, 0.6, "Most sites have a panel that prioritises innovations against strategy.")
+    other_named = _sentence(2, 0, 0.9, "Cambridgeshire has two innovation roles funded by a partner.")
+    other_case_study = _sentence(3, 0, 0.9, "The trust brought the council and the university together.")
+    scored = [own, partner, named_elsewhere, general, other_named, other_case_study]
+
+    kept = about_organisation(scored, sources, "Buckinghamshire", _names(known))
+
+    assert kept == [own, partner, named_elsewhere, general]
 
 
 def test_points_are_verbatim_in_source_order_with_their_number() -> None:
