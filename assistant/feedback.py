@@ -63,7 +63,8 @@ CSV_COLUMNS = (
 
 @dataclass(frozen=True)
 class FeedbackSource:
-    """A source as the user saw it beside the rated answer; ``page`` is 1-based, None for pageless formats."""
+    """A source as the user saw it beside the rated answer; ``page`` is 1-based (a slide number when
+    ``file_format`` is a deck's), None for pageless formats."""
 
     number: int
     doc_id: str
@@ -73,6 +74,7 @@ class FeedbackSource:
     chunk_id: str
     passage: str
     page_label: str | None = None
+    file_format: str = ""
 
     def label(self) -> str:
         """``[2] Title, Section, p. 14`` — how the CSV export and the feedback log name a source."""
@@ -80,7 +82,7 @@ class FeedbackSource:
         if self.section:
             parts.append(self.section)
         if self.page is not None:
-            parts.append(page_reference(self.page, self.page_label))
+            parts.append(page_reference(self.page, self.page_label, self.file_format))
         return ", ".join(parts)
 
 
@@ -117,6 +119,7 @@ def feedback_from_answer(
             chunk_id=source.chunk.chunk_id,
             passage=source.passage,
             page_label=source.chunk.page_label,
+            file_format=source.chunk.file_format,
         )
         for source in answer.sources
     )
@@ -278,6 +281,7 @@ def _source_dict(source: FeedbackSource) -> dict[str, object]:
         "section": source.section,
         "page": source.page,
         "page_label": source.page_label,
+        "file_format": source.file_format,
         "chunk_id": source.chunk_id,
         "passage": source.passage,
     }
@@ -313,4 +317,5 @@ def _source_from_dict(item: dict[str, object]) -> FeedbackSource:
         chunk_id=str(item.get("chunk_id", "")),
         passage=str(item.get("passage", "")),
         page_label=label if isinstance(label, str) else None,
+        file_format=str(item.get("file_format", "")),
     )

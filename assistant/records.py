@@ -58,8 +58,8 @@ class LoadedDocument:
     content_hash: str
     file_format: str
     warnings: tuple[str, ...] = ()
-    # PDF headings read from font size and weight (see ingest.pdf_headings): the splitter then trusts only
-    # those and stops guessing headings from short lines.
+    # PDF headings read from font size and weight (see ingest.pdf_headings), or a deck's slide titles: the
+    # splitter then trusts only those and stops guessing headings from short lines.
     headings_from_fonts: bool = False
 
 
@@ -69,6 +69,7 @@ class Chunk:
 
     ``text`` is the passage as shown to users and the model; ``embed_text`` prefixes it with the title and
     section path so that a passage that never names its topic still embeds near questions about it.
+    ``file_format`` is its document's ("pdf", "pptx", ...): it says whether ``page`` is a page or a slide.
     """
 
     chunk_id: str
@@ -83,6 +84,7 @@ class Chunk:
     position: int
     case_study_title: str | None = None
     page_label: str | None = None
+    file_format: str = ""
 
     @property
     def section(self) -> str:
@@ -91,7 +93,7 @@ class Chunk:
     @property
     def page_reference(self) -> str:
         """How a reader finds the passage: see :func:`page_reference`."""
-        return page_reference(self.page, self.page_label)
+        return page_reference(self.page, self.page_label, self.file_format)
 
     @property
     def domain(self) -> str:
@@ -99,14 +101,21 @@ class Chunk:
         return self.section_path[0] if self.section_path else ""
 
 
-def page_reference(page: int | None, label: str | None = None) -> str:
-    """``p. 12``; ``p. iv (PDF p. 6)`` when the printed name differs; empty for formats without pages.
+# Formats whose pages are slides (``LoadedDocument.file_format``), numbered as the presentation numbers them.
+_SLIDE_FORMATS = frozenset({"pptx"})
 
-    Both are given because a reader holding the printout looks for the printed name, while some viewers'
-    "go to page" box takes the sheet number.
+
+def page_reference(page: int | None, label: str | None = None, file_format: str = "") -> str:
+    """``p. 12``; ``p. iv (PDF p. 6)`` when the printed name differs; ``slide 4`` in a slide deck; empty for
+    formats without pages.
+
+    Both page names are given because a reader holding the printout looks for the printed name, while some
+    viewers' "go to page" box takes the sheet number. A deck's reader looks for the slide.
     """
     if page is None:
         return ""
+    if file_format in _SLIDE_FORMATS:
+        return f"slide {page}"
     return f"p. {label} (PDF p. {page})" if label else f"p. {page}"
 
 

@@ -1,10 +1,11 @@
 """Turn files on disk into :class:`LoadedDocument` records: the first step of ingestion.
 
 Every format ends up as plain text with its line structure intact, because the splitter finds headings,
-lists and paragraphs from lines. Headings from Word and HTML, and PDF lines whose fonts mark them as headings
-(:mod:`ingest.pdf_headings`), are written as markdown ``#`` lines so that one splitter understands every format.
-PDF pages keep their 1-based numbers, as printed in a viewer, so citations can point a reader at the right
-page; other formats are one page with ``number=None``.
+lists and paragraphs from lines. Headings from Word and HTML, slide titles, and PDF lines whose fonts mark them as
+headings (:mod:`ingest.pdf_headings`), are written as markdown ``#`` lines so that one splitter understands every
+format.
+PDF pages keep their 1-based numbers, as printed in a viewer, and PowerPoint slides their slide numbers, so
+citations can point a reader at the right page or slide; other formats are one page with ``number=None``.
 
 Markdown and plain text are kept verbatim (only line endings are normalised): evaluation matches quotes
 from the documents against this text character for character.
@@ -31,8 +32,18 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import docx
+import pptx
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+from pptx.enum.shapes import PP_PLACEHOLDER
+from pptx.oxml.ns import qn
+from pptx.oxml.xmlchemy import BaseOxmlElement
+from pptx.shapes.autoshape import Shape
+from pptx.shapes.base import BaseShape
+from pptx.shapes.graphfrm import GraphicFrame
+from pptx.shapes.group import GroupShape
+from pptx.slide import Slide
+from pptx.text.text import TextFrame, _Paragraph
 from pypdf import PdfReader
 from pypdf.errors import DependencyError
 
@@ -47,7 +58,7 @@ from ingest.pdf_headings import (
     page_styles,
 )
 
-SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".pdf", ".md", ".markdown", ".txt", ".docx", ".html", ".htm"})
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".pdf", ".md", ".markdown", ".txt", ".docx", ".pptx", ".html", ".htm"})
 METADATA_FILE_NAME = "metadata.json"
 
 _FILE_FORMATS: dict[str, str] = {
@@ -56,6 +67,7 @@ _FILE_FORMATS: dict[str, str] = {
     ".markdown": "markdown",
     ".txt": "text",
     ".docx": "docx",
+    ".pptx": "pptx",
     ".html": "html",
     ".htm": "html",
 }
@@ -108,7 +120,7 @@ def discover_files(paths: Sequence[Path]) -> tuple[list[Path], list[UnreadableDo
     """Expand files and folders into the supported files to ingest, and the problems to report.
 
     Folders are walked recursively in sorted order so runs are reproducible. Hidden files and folders,
-    Office lock files (``~$report.docx``) and ``metadata.json`` are skipped silently: they are never
+    Office lock files (``~$report.docx``, ``~$deck.pptx``) and ``metadata.json`` are skipped silently: they are never
     documents. A file reached twice (listed and inside a listed folder) is returned once.
     """
     found: list[Path] = []
@@ -142,7 +154,16 @@ def _is_hidden(name: str) -> bool:
     return name.startswith((".", "~$"))
 
 
+# Old binary Office files are one "Save As" from a supported format: say so rather than list the formats.
+_OLD_OFFICE_ADVICE = {
+    ".doc": "old Word .doc format: save it as .docx",
+    ".ppt": "old PowerPoint .ppt format: save it as .pptx",
+}
+
+
 def _unsupported_reason(path: Path) -> str:
+    if path.suffix.lower() in _OLD_OFFICE_ADVICE:
+        return _OLD_OFFICE_ADVICE[path.suffix.lower()]
     kind = f"'{path.suffix.lower()}'" if path.suffix else "(no extension)"
     return f"unsupported file type {kind} (supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})"
 
@@ -302,7 +323,15 @@ def _humanise_stem(path: Path) -> str:
 
 def _read_text_file(path: Path, raw: bytes) -> _Extraction:
     text, notes = _decode_text(path, raw)
-    return _Extraction(pages=(PageText(number=None, text=_normalise_line_endings(text)),), warnings=notes)
+    page = PageText(number=None, text=_OCR_BULLET.sub("- ", _normalise_line_endings(text)))
+    return _Extraction(pages=(page,), warnings=notes)
+
+
+# OCR reads a slide's round bullet as a guillemet ("« 85% of comments were from HIN representatives"), and
+# markdown allows "+" as a bullet. Both become "- ", so the sentence splitter sees the list it is, the list
+# joins its introduction as one quotable unit, and no stray "«" is quoted to the user. A guillemet opening a
+# quotation has its closing "»" on the line and is left alone.
+_OCR_BULLET = re.compile(r"^[ \t]*(?:[«»](?![^\n]*»)|\+)[ \t]+(?=\S)", re.MULTILINE)
 
 
 def _read_markdown(path: Path, raw: bytes) -> _Extraction:
@@ -377,7 +406,6 @@ def _normalise_line_endings(text: str) -> str:
 # --------------------------------------------------------------------------------------------- PDF
 
 _ENCRYPTED_REASON = "encrypted PDF: remove the password and ingest it again"
-_SCANNED_REASON = "no extractable text: it looks like a scanned PDF; run OCR on it first"
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 # A bullet set in a symbol font (Word's Symbol and Wingdings bullets) comes out as a private-use character.
@@ -422,11 +450,22 @@ def _read_pdf(path: Path, raw: bytes) -> _Extraction:
     if not pages:
         if failures == page_count:
             raise UnreadableDocument(path, "damaged or not a valid PDF (text extraction failed on every page)")
-        raise UnreadableDocument(path, _SCANNED_REASON)
+        raise UnreadableDocument(path, _no_text_reason("a scanned PDF"))
     notes = list(page_warnings)
     if diagnostics:
         notes.append(_summarise_diagnostics(diagnostics))
     return _Extraction(pages=tuple(pages), warnings=tuple(notes), title_hint=title_hint, headings_from_fonts=from_fonts)
+
+
+def _no_text_reason(looks_like: str) -> str:
+    """Why a file whose pages or slides are all pictures is refused: its text is in the pixels."""
+    return f"no extractable text: it looks like {looks_like}; run OCR on it first"
+
+
+def _no_text_note(unit: str, numbers: Sequence[int]) -> str:
+    """The warning for some pages or slides without text: usually pictures of text, lost unless OCR'd."""
+    listed = ", ".join(str(number) for number in numbers)
+    return f"no text on {unit}(s) {listed}: images only? run OCR if they matter"
 
 
 def _unlock(path: Path, reader: PdfReader) -> None:
@@ -480,8 +519,7 @@ def _extract_pdf_pages(reader: PdfReader) -> tuple[list[PageText], list[str], in
     labels = _page_labels(reader) or printed_page_numbers(raw_texts)
     pages = [replace(page, label=labels.get(page.number or 0)) for page in pages]
     if pages and blank:
-        listed = ", ".join(str(number) for number in blank)
-        notes.append(f"no text on page(s) {listed}: images only? run OCR if they matter")
+        notes.append(_no_text_note("page", blank))
     style_of = dict(zip((page.number for page in pages), styles, strict=True))
     body = [kept_lines(style_of[page.number], page.text) for page in drop_running_lines(pages)]
     fonts = dict(zip(style_of, line_fonts(list(style_of.values()), body), strict=True))
@@ -792,7 +830,7 @@ def _heading_level(style_name: str) -> int:
 
 
 def _docx_table_text(table: Table) -> str:
-    rows: list[str] = []
+    rows: list[list[str]] = []
     for row in table.rows:
         cells: list[str] = []
         previous = None
@@ -801,10 +839,150 @@ def _docx_table_text(table: Table) -> str:
             if previous is not None and cell._tc is previous:
                 continue
             previous = cell._tc
-            cells.append(re.sub(r"\s+", " ", cell.text).strip())
+            cells.append(cell.text)
+        rows.append(cells)
+    return _table_text(rows)
+
+
+def _table_text(rows: Iterable[Sequence[str]]) -> str:
+    """A Word or PowerPoint table as one "a | b | c" line per row, each cell on one line; empty rows dropped."""
+    lines: list[str] = []
+    for row in rows:
+        cells = [re.sub(r"\s+", " ", cell).strip() for cell in row]
         if any(cells):
-            rows.append(" | ".join(cells))
-    return "\n".join(rows)
+            lines.append(" | ".join(cells))
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------- PPTX
+
+# Placeholders PowerPoint fills in on every slide: they repeat across the deck and say nothing of the slide.
+_SLIDE_CHROME = frozenset({PP_PLACEHOLDER.SLIDE_NUMBER, PP_PLACEHOLDER.FOOTER, PP_PLACEHOLDER.DATE})
+_BULLET_MARKS = (qn("a:buChar"), qn("a:buAutoNum"), qn("a:buBlip"))
+_SPEAKER_NOTES_LABEL = "Speaker notes:"
+
+
+def _read_pptx(path: Path, raw: bytes) -> _Extraction:
+    """One page per slide, numbered as PowerPoint numbers it, so a citation sends the reader to the slide.
+
+    A slide reads as its title (a markdown heading: the deck's only headings, so the splitter stops guessing
+    them from short lines, which made table rows into headings), its text in reading order, then its speaker
+    notes, where a deck often keeps what the presenter actually said. Hidden slides are left out but keep
+    their numbers, as PowerPoint shows them.
+    """
+    if raw.startswith(_OLE_SIGNATURE):
+        reason = "old PowerPoint .ppt format (or password-protected): remove the password or save it as .pptx"
+        raise UnreadableDocument(path, reason)
+    try:
+        deck = pptx.Presentation(io.BytesIO(raw))
+        shown = [(number, slide) for number, slide in enumerate(deck.slides, start=1) if not _is_hidden_slide(slide)]
+        slides = [(number, _slide_text(slide)) for number, slide in shown]
+        title_hint = deck.core_properties.title
+    # As for Word: BadZipFile, PackageNotFoundError, KeyError, ValueError or lxml errors all mean the same
+    # thing to the user, except a sound Office file of another kind, which python-pptx names by its content
+    # type (and the memory address of the buffer).
+    except Exception as error:
+        if isinstance(error, ValueError) and "is not a PowerPoint file" in str(error):
+            reason = "not a PowerPoint file: another Office document (Word or Excel?) named .pptx; check the file"
+        else:
+            reason = f"damaged or not a PowerPoint .pptx file ({_short_reason(error)})"
+        raise UnreadableDocument(path, reason) from error
+    pages = tuple(PageText(number=number, text=text) for number, text in slides if text)
+    blank = [number for number, text in slides if not text]
+    if blank and not pages:
+        raise UnreadableDocument(path, _no_text_reason("a deck of pictures"))
+    notes = (_no_text_note("slide", blank),) if blank else ()
+    return _Extraction(pages=pages, warnings=notes, title_hint=title_hint or None, headings_from_fonts=True)
+
+
+def _is_hidden_slide(slide: Slide) -> bool:
+    """PowerPoint's "Hide Slide": kept out of the slide show, usually a draft or a spare, so out of the index."""
+    return slide.element.get("show") in {"0", "false"}
+
+
+def _slide_text(slide: Slide) -> str:
+    title = slide.shapes.title
+    title_id = title.shape_id if title is not None else None
+    heading = _clean_title(title.text_frame.text) if title is not None else ""
+    blocks = [f"# {heading}" if heading else ""]
+    body_style = slide.slide_layout.slide_master.element.find(f"{qn('p:txStyles')}/{qn('p:bodyStyle')}")
+    for shape in _reading_order(slide.shapes):
+        if shape.shape_id != title_id:
+            blocks.append(_shape_text(shape, body_style))
+    blocks.append(_speaker_notes(slide))
+    return "\n\n".join(block for block in blocks if block)
+
+
+def _reading_order(shapes: Iterable[BaseShape]) -> list[BaseShape]:
+    """Top to bottom, then left to right; shapes at the same place keep their order in the file."""
+    return sorted(shapes, key=lambda shape: (shape.top or 0, shape.left or 0))
+
+
+def _shape_text(shape: BaseShape, body_style: BaseOxmlElement | None) -> str:
+    """A shape's text: a group's shapes in reading order, a table's rows, a text box's paragraphs."""
+    if isinstance(shape, GroupShape):
+        texts = (_shape_text(member, body_style) for member in _reading_order(shape.shapes))
+        return "\n\n".join(text for text in texts if text)
+    if shape.is_placeholder and shape.placeholder_format.type in _SLIDE_CHROME:
+        return ""
+    if isinstance(shape, GraphicFrame) and shape.has_table:
+        return _table_text([cell.text for cell in row.cells if not cell.is_spanned] for row in shape.table.rows)
+    if isinstance(shape, Shape):
+        list_styles = _list_styles(shape, body_style if shape.is_placeholder else None)
+        return _paragraphs_text(shape.text_frame, list_styles)
+    return ""
+
+
+def _list_styles(shape: Shape, body_style: BaseOxmlElement | None) -> list[BaseOxmlElement]:
+    """Where a shape's paragraphs inherit bullets from, nearest first: its own list style, then (for a
+    placeholder) its layout's and master's placeholder, then the master's body style."""
+    styles: list[BaseOxmlElement] = []
+    inherited_from: BaseShape | None = shape
+    while inherited_from is not None:
+        own = inherited_from.element.find(f"{qn('p:txBody')}/{qn('a:lstStyle')}")
+        if own is not None:
+            styles.append(own)
+        # python-pptx resolves a slide placeholder to its layout's, and that to the master's, as PowerPoint does.
+        inherited_from = getattr(inherited_from, "_base_placeholder", None)
+    if body_style is not None:
+        styles.append(body_style)
+    return styles
+
+
+def _paragraphs_text(frame: TextFrame, list_styles: Sequence[BaseOxmlElement]) -> str:
+    """One line per paragraph, whitespace and soft line breaks collapsed; a bulleted one as a "- " item."""
+    lines: list[str] = []
+    for paragraph in frame.paragraphs:
+        text = re.sub(r"\s+", " ", paragraph.text).strip()
+        if text and _is_bulleted(paragraph, list_styles):
+            text = "  " * paragraph.level + "- " + text
+        if text:
+            lines.append(text)
+    return "\n".join(lines)
+
+
+def _is_bulleted(paragraph: _Paragraph, list_styles: Sequence[BaseOxmlElement]) -> bool:
+    """Whether PowerPoint shows a bullet: the paragraph's own setting, else its level's in the nearest list
+    style that sets one. A content placeholder's text is bulleted by the master's body style, a text box's
+    only when bullets were added to it."""
+    level = qn(f"a:lvl{paragraph.level + 1}pPr")
+    # python-pptx has no public view of a paragraph's bullet; its XML says.
+    settings = [paragraph._p.pPr, *(style.find(level) for style in list_styles)]
+    for setting in settings:
+        if setting is None:
+            continue
+        if setting.find(qn("a:buNone")) is not None:
+            return False
+        if any(setting.find(mark) is not None for mark in _BULLET_MARKS):
+            return True
+    return False
+
+
+def _speaker_notes(slide: Slide) -> str:
+    """The notes under their label, so a reader of a quoted passage knows it was said, not shown."""
+    frame = slide.notes_slide.notes_text_frame if slide.has_notes_slide else None
+    text = _paragraphs_text(frame, ()) if frame is not None else ""
+    return f"{_SPEAKER_NOTES_LABEL}\n{text}" if text else ""
 
 
 # --------------------------------------------------------------------------------------------- HTML
@@ -918,6 +1096,7 @@ _READERS: dict[str, Callable[[Path, bytes], _Extraction]] = {
     ".markdown": _read_markdown,
     ".txt": _read_text_file,
     ".docx": _read_docx,
+    ".pptx": _read_pptx,
     ".html": _read_html,
     ".htm": _read_html,
 }

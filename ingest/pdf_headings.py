@@ -11,7 +11,8 @@ pypdf reports each text run to a visitor with its font and size; runs on one bas
 which is matched to an extracted line by its letters, ignoring spaces. A visitor that misses a run only
 means that line is not marked; at worst the splitter guesses, as it does for a PDF set in one font.
 The same pass gives each run's position, so a page that pypdf reads across two columns is read column by
-column instead (:func:`_read_by_columns`), its lines' styles with it.
+column instead (:func:`_read_by_columns`), its lines' styles with it; on any other page a table is
+written row by row (:func:`ingest.pdf_tables.read_tables`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from pypdf import PageObject
+
+from ingest.pdf_tables import CELL_SEPARATOR, read_tables
 
 # Larger than the body by this factor counts as a heading size (11 pt body: 12.7 pt and up).
 SIZE_FACTOR = 1.15
@@ -67,6 +70,10 @@ class _Run:
     x: float = 0.0
     y: float = 0.0
     style: tuple[float, bool] = (0.0, False)
+
+    @property
+    def size(self) -> float:
+        return self.style[0]
 
 
 @dataclass
@@ -140,9 +147,12 @@ def page_styles(page: PageObject) -> tuple[str, PageStyles]:
     text = page.extract_text(visitor_text=visit) or ""
     if not readable:
         return text, PageStyles(())
-    columns = _read_by_columns(runs, _page_width(page)) if "".join(run.text for run in runs) == text else None
+    in_order = "".join(run.text for run in runs) == text
+    columns = _read_by_columns(runs, _page_width(page)) if in_order else None
     if columns is not None:
         text, lines = columns
+    elif in_order:
+        text = read_tables(runs) or text
     return text, PageStyles(tuple(("".join(line.text), tuple(line.styles.items())) for line in lines))
 
 
@@ -335,9 +345,12 @@ def _extend_region(segments: Sequence[_Segment], top: float, bottom: float) -> t
 
 def kept_lines(styles: PageStyles, text: str) -> PageStyles:
     """Only the visual lines still in ``text``: a running header set in a smaller size on every page must
-    not count as the body style (then every line of the real body would look like a heading)."""
+    not count as the body style (then every line of the real body would look like a heading). A table's
+    rows count as drawn, without the separators written between their cells; a row itself never matches a
+    line's letters, so it is never marked as a heading."""
     letters = _letters(text)
-    return PageStyles(tuple(line for line in styles.lines if line[0] in letters))
+    drawn = _letters(text.replace(CELL_SEPARATOR, ""))
+    return PageStyles(tuple(line for line in styles.lines if line[0] in letters or line[0] in drawn))
 
 
 def heading_levels(pages: Sequence[PageStyles]) -> tuple[dict[str, int], ...]:

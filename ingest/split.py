@@ -727,6 +727,7 @@ def _make_chunk(
         organisations=found,
         position=position,
         case_study_title=first.case_study_title,
+        file_format=document.file_format,
     )
 
 

@@ -32,7 +32,7 @@ from ingest.embedding import embedding_model_name
 
 # Bump when what is stored for a document changes (splitting, the vectors kept), so that the next ingest
 # rebuilds documents indexed by an older version instead of skipping them as unchanged.
-INDEX_FORMAT = 9
+INDEX_FORMAT = 10
 SENTENCES_SUFFIX = "_sentences"
 # HNSW candidate-list size at query time. Chroma's default (100) is below the 120 sentences a question asks
 # for, and its search then misses true neighbours and returns a different set in different processes: the
@@ -202,7 +202,7 @@ class ChunkStore:
         found: dict[str, Chunk] = {}
         for batch in _batches(list(chunk_ids), 500):
             marks = ",".join("?" * len(batch))
-            rows = self._db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks c WHERE chunk_id IN ({marks})", batch)
+            rows = self._db.execute(f"SELECT {_CHUNK_SELECT} FROM chunks c WHERE chunk_id IN ({marks})", batch)
             for row in rows:
                 chunk = _chunk_from_row(row)
                 found[chunk.chunk_id] = chunk
@@ -211,7 +211,7 @@ class ChunkStore:
     def adjacent_chunks(self, chunk: Chunk) -> list[Chunk]:
         """The chunks just before and after ``chunk`` in its document, in document order."""
         rows = self._db.execute(
-            f"SELECT {_CHUNK_COLUMNS} FROM chunks c WHERE c.doc_id = ? AND c.position IN (?, ?) ORDER BY c.position",
+            f"SELECT {_CHUNK_SELECT} FROM chunks c WHERE c.doc_id = ? AND c.position IN (?, ?) ORDER BY c.position",
             (chunk.doc_id, chunk.position - 1, chunk.position + 1),
         )
         return [_chunk_from_row(row) for row in rows]
@@ -220,7 +220,7 @@ class ChunkStore:
         """All chunks matching the filters, in document order (for the case-study finder and the baseline)."""
         where, params = _sql_filter(filters)
         rows = self._db.execute(
-            f"SELECT {_CHUNK_COLUMNS} FROM chunks c WHERE {where} ORDER BY c.doc_id, c.position", params
+            f"SELECT {_CHUNK_SELECT} FROM chunks c WHERE {where} ORDER BY c.doc_id, c.position", params
         )
         return [_chunk_from_row(row) for row in rows]
 
@@ -556,6 +556,8 @@ _CHUNK_COLUMNS = (
     "chunk_id, doc_id, doc_title, position, text, embed_text, section_path, domain, page, kind, organisations, "
     "case_study_title, page_label"
 )
+# A chunk is read with its document's file format, which the catalog keeps once, on the document.
+_CHUNK_SELECT = f"{_CHUNK_COLUMNS}, (SELECT d.file_format FROM documents d WHERE d.doc_id = c.doc_id)"
 
 
 def _chunk_from_row(row: Sequence[Any]) -> Chunk:
@@ -573,6 +575,7 @@ def _chunk_from_row(row: Sequence[Any]) -> Chunk:
         organisations=tuple(json.loads(row[10])),
         case_study_title=row[11],
         page_label=row[12],
+        file_format=row[13] or "",
     )
 
 

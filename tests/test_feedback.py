@@ -86,6 +86,15 @@ def test_a_printed_page_name_is_kept_and_named_in_the_export(store: FeedbackStor
     assert entry.sources[0].label().endswith(", p. 59 (PDF p. 61)")
 
 
+def test_a_slide_deck_source_is_named_by_its_slide_in_the_export(store: FeedbackStore) -> None:
+    answer = make_answer()
+    slide = replace(answer.sources[0].chunk, page=4, file_format="pptx")
+    store.record(feedback_from_answer("a1", replace(answer, sources=(Source(1, slide, "passage"),)), "up"))
+
+    [entry] = store.entries()
+    assert entry.sources[0].label().endswith("Key theme 2, slide 4")
+
+
 def test_rating_the_same_answer_again_replaces_the_row(store: FeedbackStore) -> None:
     answer = make_answer()
     store.record(feedback_from_answer("a1", answer, "up", now=NOON))

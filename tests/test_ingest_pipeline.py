@@ -273,6 +273,28 @@ def test_printed_page_names_survive_the_index_and_an_older_index_gains_them(
     assert (funding.page, funding.page_label, funding.page_reference) == (3, "1", "p. 1 (PDF p. 3)")
 
 
+def test_a_slide_deck_is_indexed_slide_by_slide_and_cited_by_slide(
+    tmp_path: Path, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    from tests.test_loaders import learning_deck
+
+    deck = learning_deck(tmp_path / "sdec.pptx")
+    report = _ingest([deck], settings, fake_embedder)
+
+    assert report.ok and report.documents_added == 1
+    with closing(ChunkStore(settings)) as store:
+        [document] = store.documents()
+        chunks = store.chunks(Filters())
+    assert (document.title, document.file_format, document.pages) == ("SDEC learning deck", "pptx", 3)
+    where = {chunk.page_reference: (chunk.section, chunk.text) for chunk in chunks}
+    assert sorted(where) == ["slide 1", "slide 2", "slide 4"]
+    assert where["slide 2"][0] == "Why we changed"
+    assert "Staff morale was low" in where["slide 2"][1] and "funded a pilot" in where["slide 2"][1]
+    assert where["slide 4"][0] == "Results after six months"
+    assert "Median wait | 9 hours | 4 hours" in where["slide 4"][1]
+    assert not any("Draft figures" in chunk.text for chunk in chunks), "a hidden slide is not indexed"
+
+
 def test_prepare_index_rebuilds_what_an_older_version_indexed_and_then_does_nothing(
     tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,12 +6,18 @@ import hashlib
 import io
 import json
 import pickle
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import docx
+import pptx
 import pytest
 from fpdf import FPDF
+from PIL import Image
+from pptx.oxml.xmlchemy import OxmlElement
+from pptx.slide import Slide
+from pptx.util import Inches
 from pypdf import PageObject, PdfReader, PdfWriter
 
 from assistant.config import BUNDLED_CORPUS
@@ -437,6 +443,160 @@ def test_old_word_doc_saved_as_docx_gets_specific_advice(tmp_path: Path) -> None
     assert "save it as .docx" in unreadable_reason(path)
 
 
+# --------------------------------------------------------------------------------------------- PPTX
+
+
+def _picture() -> io.BytesIO:
+    image = io.BytesIO()
+    Image.new("RGB", (40, 30), "navy").save(image, format="PNG")
+    image.seek(0)
+    return image
+
+
+def _bulleted_text_box(slide: Slide, top: float, lines: list[str]) -> None:
+    """A text box whose paragraphs after the first carry their own bullet, as Google Slides exports them."""
+    box = slide.shapes.add_textbox(Inches(0.5), Inches(top), Inches(8), Inches(1)).text_frame
+    box.text = lines[0]
+    for line in lines[1:]:
+        paragraph = box.add_paragraph()
+        paragraph.text = line
+        paragraph._p.get_or_add_pPr().append(OxmlElement("a:buChar"))
+
+
+def learning_deck(path: Path, title: str = "SDEC learning deck") -> Path:
+    """A five-slide deck: title slide; bullets, footer, date, slide number and notes; a hidden slide; text
+    boxes, a table, a group and a bulleted text box placed out of reading order; a slide of one picture."""
+    deck = pptx.Presentation()
+    deck.core_properties.title = title
+    layouts = {layout.name: layout for layout in deck.slide_layouts}
+
+    cover = deck.slides.add_slide(layouts["Title Slide"])
+    cover.shapes.title.text = "Same Day Emergency Care: what we learnt"
+    cover.placeholders[1].text = "Northshire ICS learning event, March 2024"
+
+    why = deck.slides.add_slide(layouts["Title and Content"])
+    why.shapes.title.text = "Why we changed"
+    body = why.placeholders[1].text_frame
+    body.text = "Patients waited over 9 hours in ED"
+    for text, level in [("Most went home the same day", 1), ("Staff morale was low", 0)]:
+        paragraph = body.add_paragraph()
+        paragraph.text, paragraph.level = text, level
+    why.shapes.add_textbox(Inches(0.5), Inches(6.2), Inches(8), Inches(0.4)).text_frame.text = "Source: trust audit."
+    for chrome, text in [("Footer", "NHS Northshire ICS"), ("Date", "March 2024"), ("Slide Number", "2")]:
+        layout_placeholder = next(shape for shape in why.slide_layout.placeholders if shape.name.startswith(chrome))
+        why.shapes.clone_placeholder(layout_placeholder)
+        next(shape for shape in why.placeholders if shape.name.startswith(chrome)).text = text
+    why.notes_slide.notes_text_frame.text = (
+        "The audit covered 1,200 attendances.\n\nWe took it to the board in May, and it funded a pilot."
+    )
+
+    hidden = deck.slides.add_slide(layouts["Title and Content"])
+    hidden.shapes.title.text = "Draft figures, do not share"
+    hidden.element.set("show", "0")
+
+    results = deck.slides.add_slide(layouts["Two Content"])
+    results.shapes.title.text = "Results after\vsix months"
+    results.shapes.add_textbox(Inches(5), Inches(1.5), Inches(4), Inches(0.5)).text_frame.text = "Staff view"
+    results.shapes.add_textbox(Inches(0.5), Inches(1.5), Inches(4), Inches(0.5)).text_frame.text = "Patient view"
+    table = results.shapes.add_table(3, 3, Inches(0.5), Inches(2.5), Inches(8), Inches(1.2)).table
+    for row, values in enumerate([("Measure", "Before", "After"), ("Median wait", "9 hours", "4 hours")]):
+        for column, value in enumerate(values):
+            table.cell(row, column).text = value
+    table.cell(2, 0).text = "Admissions"
+    table.cell(2, 1).merge(table.cell(2, 2))
+    table.cell(2, 1).text = "down  from 62%\nto 48%"
+    group = results.shapes.add_group_shape()
+    group.shapes.add_textbox(Inches(0.5), Inches(4.6), Inches(4), Inches(0.4)).text_frame.text = "Then the team"
+    group.shapes.add_textbox(Inches(0.5), Inches(4.1), Inches(4), Inches(0.4)).text_frame.text = "First the pilot"
+    _bulleted_text_box(results, 5.5, ["Next steps:", "Extend to weekends", "Share the model"])
+
+    pictures = deck.slides.add_slide(layouts["Blank"])
+    pictures.shapes.add_picture(_picture(), Inches(1), Inches(1))
+
+    deck.save(str(path))
+    return path
+
+
+def test_pptx_reads_each_shown_slide_as_a_page_numbered_as_powerpoint_numbers_it(tmp_path: Path) -> None:
+    document = load_document(learning_deck(tmp_path / "sdec.pptx"))
+
+    assert [(page.number, page.label) for page in document.pages] == [(1, None), (2, None), (4, None)]
+    assert [page.text for page in document.pages] == [
+        "# Same Day Emergency Care: what we learnt\n\nNorthshire ICS learning event, March 2024",
+        "# Why we changed\n\n"
+        "- Patients waited over 9 hours in ED\n  - Most went home the same day\n- Staff morale was low\n\n"
+        "Source: trust audit.\n\n"
+        "Speaker notes:\nThe audit covered 1,200 attendances.\nWe took it to the board in May, and it funded a pilot.",
+        "# Results after six months\n\n"
+        "Patient view\n\nStaff view\n\n"
+        "Measure | Before | After\nMedian wait | 9 hours | 4 hours\nAdmissions | down from 62% to 48%\n\n"
+        "First the pilot\n\nThen the team\n\n"
+        "Next steps:\n- Extend to weekends\n- Share the model",
+    ]
+    assert document.warnings == ("no text on slide(s) 5: images only? run OCR if they matter",)
+    assert document.info.title == "SDEC learning deck"
+    assert document.file_format == "pptx"
+    assert document.headings_from_fonts, "slide titles are the deck's headings; nothing else is guessed as one"
+
+
+def test_pptx_without_a_real_title_is_named_by_its_first_slide(tmp_path: Path) -> None:
+    document = load_document(learning_deck(tmp_path / "deck.pptx", title="PowerPoint Presentation"))
+
+    assert document.info.title == "Same Day Emergency Care: what we learnt"
+
+
+def test_pptx_of_pictures_only_is_refused_as_needing_ocr(tmp_path: Path) -> None:
+    deck = pptx.Presentation()
+    for _ in range(2):
+        deck.slides.add_slide(deck.slide_layouts[6]).shapes.add_picture(_picture(), Inches(1), Inches(1))
+    path = tmp_path / "scanned.pptx"
+    deck.save(str(path))
+
+    assert unreadable_reason(path) == "no extractable text: it looks like a deck of pictures; run OCR on it first"
+
+
+def test_old_or_password_protected_powerpoint_gets_specific_advice(tmp_path: Path) -> None:
+    path = tmp_path / "old.pptx"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64)
+
+    assert unreadable_reason(path) == (
+        "old PowerPoint .ppt format (or password-protected): remove the password or save it as .pptx"
+    )
+
+
+def test_old_binary_office_files_are_reported_with_what_to_do(tmp_path: Path) -> None:
+    deck, report = tmp_path / "deck.ppt", tmp_path / "report.doc"
+    for path in (deck, report):
+        path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64)
+
+    found, problems = discover_files([deck, report])
+
+    assert found == []
+    assert [(problem.path, problem.reason) for problem in problems] == [
+        (deck, "old PowerPoint .ppt format: save it as .pptx"),
+        (report, "old Word .doc format: save it as .docx"),
+    ]
+
+
+def test_truncated_pptx_is_refused_as_damaged(tmp_path: Path) -> None:
+    whole = learning_deck(tmp_path / "whole.pptx").read_bytes()
+    path = tmp_path / "cut.pptx"
+    path.write_bytes(whole[: len(whole) // 2])
+
+    assert unreadable_reason(path) == "damaged or not a PowerPoint .pptx file (File is not a zip file)"
+
+
+def test_word_document_named_pptx_is_refused_as_another_office_file(tmp_path: Path) -> None:
+    path = tmp_path / "notes.pptx"
+    document = docx.Document()
+    document.add_paragraph("Meeting notes.")
+    document.save(str(path))
+
+    assert unreadable_reason(path) == (
+        "not a PowerPoint file: another Office document (Word or Excel?) named .pptx; check the file"
+    )
+
+
 # --------------------------------------------------------------------------------------------- HTML
 
 
@@ -502,12 +662,13 @@ def test_discover_files_walks_folders_sorted_and_skips_hidden_and_metadata(tmp_p
     corpus = tmp_path / "corpus"
     (corpus / "sub").mkdir(parents=True)
     (corpus / ".git").mkdir()
-    for name in ["b.md", "a.pdf", "metadata.json", ".hidden.md", "~$draft.docx", "sub/c.txt", ".git/d.md"]:
+    names = ["b.md", "a.pdf", "metadata.json", ".hidden.md", "~$draft.docx", "~$deck.pptx", "deck.pptx", "sub/c.txt"]
+    for name in [*names, ".git/d.md"]:
         (corpus / name).write_text("x", encoding="utf-8")
 
     found, problems = discover_files([corpus])
 
-    assert found == [corpus / "a.pdf", corpus / "b.md", corpus / "sub" / "c.txt"]
+    assert found == [corpus / "a.pdf", corpus / "b.md", corpus / "deck.pptx", corpus / "sub" / "c.txt"]
     assert problems == []
 
 
@@ -541,10 +702,10 @@ def test_unreadable_document_survives_pickling() -> None:
 
 
 def test_load_document_refuses_unsupported_suffix(tmp_path: Path) -> None:
-    path = tmp_path / "deck.pptx"
+    path = tmp_path / "deck.key"
     path.write_bytes(b"PK")
 
-    assert unreadable_reason(path).startswith("unsupported file type '.pptx'")
+    assert unreadable_reason(path).startswith("unsupported file type '.key'")
 
 
 # --------------------------------------------------------------------------------------------- metadata
@@ -587,7 +748,22 @@ def test_malformed_metadata_names_the_file_and_the_problem(tmp_path: Path, conte
 # --------------------------------------------------------------------------------------------- real corpus
 
 
+def test_ocr_bullets_and_markdown_plus_bullets_become_list_items(tmp_path: Path) -> None:
+    """OCR reads a slide's round bullet as "«"; left as it is, the list is one run-on sentence quoted with "«"."""
+    path = tmp_path / "slides.txt"
+    path.write_text(
+        "Q1 summary\n« 85% of comments were from HIN representatives\n+ 14% were from ICB colleagues\n"
+        "» 50 comments were aligned to a theme\n« Un mot » en français, and 3 + 4 = 7.\n+5 points\n",
+        encoding="utf-8",
+    )
+    assert load_document(path).pages[0].text == (
+        "Q1 summary\n- 85% of comments were from HIN representatives\n- 14% were from ICB colleagues\n"
+        "- 50 comments were aligned to a theme\n« Un mot » en français, and 3 + 4 = 7.\n+5 points\n"
+    )
+
+
 def test_bundled_corpus_loads_with_catalogue_titles_and_verbatim_text_apart_from_inline_html() -> None:
+    """Verbatim apart from inline HTML and the OCR'd bullets ("«" at a line's start) of the slide report."""
     catalogue = read_corpus_metadata(BUNDLED_CORPUS)
     files, problems = discover_files([BUNDLED_CORPUS])
 
@@ -598,7 +774,8 @@ def test_bundled_corpus_loads_with_catalogue_titles_and_verbatim_text_apart_from
         assert document.info.title == catalogue[path.name].title
         assert document.info.year == catalogue[path.name].year
         assert len(document.pages) == 1
-        assert document.pages[0].text == flatten_inline_html(path.read_text(encoding="utf-8"))
+        bullets_as_items = re.sub(r"(?m)^[«»+] ", "- ", path.read_text(encoding="utf-8"))
+        assert document.pages[0].text == flatten_inline_html(bullets_as_items)
         assert document.warnings == ()
 
 
@@ -827,7 +1004,7 @@ def test_a_table_of_short_cells_is_not_read_as_columns(tmp_path: Path) -> None:
 
     text = load_document(path).pages[0].text
 
-    assert text.split("\n") == ["Programme in numbers", *(f"{label} {value}" for label, value in rows)]
+    assert text.split("\n") == ["Programme in numbers", *(f"{label} | {value}" for label, value in rows)]
 
 
 def test_a_two_column_page_pypdf_already_reads_column_by_column_keeps_its_order(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from assistant.records import Answer, CaseStudy, Chunk, Citation, Filters, Source, Timings
@@ -123,6 +124,20 @@ def test_sources_list_location_organisation_and_highlight_the_cited_sentence() -
     assert "⚠️ cited for an unsupported claim" in source_two
     assert "p. " not in source_two.split("</summary>")[0]
     assert "<br>" in source_two
+
+
+def test_a_slide_deck_source_is_located_by_its_slide_and_a_pdf_by_its_page() -> None:
+    deck = replace(make_chunk("c3", FELLOW_PASSAGE, 4), file_format="pptx")
+    report = replace(make_chunk("c4", CW_PASSAGE, 61), page_label="59", file_format="pdf")
+    sources = (Source(1, deck, FELLOW_PASSAGE), Source(2, report, CW_PASSAGE))
+
+    rendered = sources_html(sources)
+    exported = conversation_markdown([Exchange("a1", make_answer(sources=sources))])
+
+    assert "Key theme 2 · slide 4" in rendered
+    assert "Key theme 2 · p. 59 (PDF p. 61)" in rendered
+    assert "**Learning from the NHS InSites Programme — Governance & Resources > Key theme 2 · slide 4**" in exported
+    assert "p. 4" not in rendered + exported
 
 
 def test_sources_escape_document_text() -> None:

@@ -9,18 +9,19 @@ from typing import Any
 import gradio as gr
 
 from assistant.ui_format import DOCUMENT_HEADERS, document_rows, ingest_report_markdown
+from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.pipeline import IngestBusy, ingest_paths, remove_document
 from ingest.store import ChunkStore
 from ui.context import AppContext, require_hub
 
-UPLOAD_TYPES = [".pdf", ".md", ".markdown", ".txt", ".docx", ".html", ".htm"]
+UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
 
 
 def corpus_view(ctx: AppContext, unlocked: gr.State) -> dict[str, Any]:
     """Builds the view; returns the event that refreshes it, which the hub runs on opening and unlocking."""
     gr.Markdown(
-        "Documents in the index. Upload PDF, Word (.docx), Markdown, text or HTML files to add them; "
-        "re-uploading a file with the same name replaces it. Only changed files are processed."
+        "Documents in the index. Upload PDF, Word (.docx), PowerPoint (.pptx), Markdown, text or HTML files to "
+        "add them; re-uploading a file with the same name replaces it. Only changed files are processed."
     )
     table = gr.Dataframe(
         headers=DOCUMENT_HEADERS,

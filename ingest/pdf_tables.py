@@ -1,0 +1,301 @@
+"""Tables on a PDF page read as rows: each row one line, its cells joined by " | ".
+
+pypdf writes a table's cells in the order the content stream draws them: one cell per line when the
+generator draws the table column by column (a column of dates, then a column of names), or a row run
+together ("South West 14 3 17") when it draws row by row. Either way a row's label and its figures no longer
+read as one statement, so a question about "sites in the South West" cannot match the row that answers it.
+The positions pypdf reports for each text run give the rows back: runs on one baseline form a row, a gap of
+``CELL_GAP`` ems or more between them separates cells, and the cells of consecutive rows line up into the
+same columns. Rows are written as the Word and HTML readers write them ("cell | cell | cell").
+
+A false table on prose is worse than a missed table, so a block counts as a table only when at least
+``MIN_ROWS`` rows of two or more cells line up column for column, and it reads as a table rather than
+prose or a list: at most one column of long cells (a two-column page of prose lines up too, but both its
+columns are long), figures in one of the columns if there are only two, and no bullet or numbering down its
+first column. Run widths are estimated from their characters: too wide an estimate only merges cells, which
+the alignment test then rejects; pypdf's own spacing is kept within a cell.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Protocol
+
+CELL_SEPARATOR = " | "
+# A cell gap: the space between two runs on one baseline, at least this many ems (a word space is a quarter).
+CELL_GAP = 1.0
+# A character's width in ems as estimated (a wide CJK character is one em): generous for body text, so that a
+# word space is not taken for a cell gap.
+CHAR_WIDTH = 0.5
+MIN_ROWS = 3
+# Rows at the top of a block left out when its columns are found (a title, a header of one or two lines).
+HEADER_ROWS = 2
+# Consecutive rows of a table are this many ems apart or more, baseline to baseline, and at most that many:
+# closer rows are a formula's superscripts, further rows the text above or below the table.
+MIN_ROW_PITCH = 0.9
+MAX_ROW_PITCH = 3.0
+# Runs whose baselines differ by at most this many ems are one row (a figure set a little off its label's line).
+ROW_TOLERANCE = 0.3
+# A column is long when most of its cells have more words than this; a table has at most one.
+MAX_CELL_WORDS = 4
+# A first column of these is a list's bullets or numbers, or a transcript's line numbers.
+_NUMBERING = re.compile(r"[-+*•●▪◦–—]|[\[(]?(?:\d{1,3}(?:\.\d{1,3})*|[a-zA-Z]|[ivxlcIVXLC]{1,5})[.):\]]?")
+_FIGURE = re.compile(r"[-+−(£$€]*\d[\d.,:/%\s()−-]*[%)]?")
+_DOT_LEADER = re.compile(r"(?:\.[ \t]?){4,}|…{2,}")
+
+
+class PositionedRun(Protocol):
+    """A text run as pypdf's visitor reports it: its text (with the spaces and line breaks pypdf added) and
+    the position and size it is drawn at."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def x(self) -> float: ...
+
+    @property
+    def y(self) -> float: ...
+
+    @property
+    def size(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """A run with text that sits on the page: its index in extraction order (and among the runs that
+    extracted any text, spaces included), its estimated extent, and whether pypdf wrote a space before or
+    after it."""
+
+    index: int
+    sequence: int
+    text: str
+    x: float
+    end: float
+    y: float
+    size: float
+    space_before: bool
+    space_after: bool
+
+
+# A row's runs grouped into cells (or columns), left to right.
+_Cells = list[list["_Placed"]]
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A table's runs (by index in extraction order) and its text, one line per row."""
+
+    indices: frozenset[int]
+    text: str
+
+
+def read_tables(runs: Sequence[PositionedRun]) -> str | None:
+    """The page's text (the runs' texts joined, as pypdf extracts it) with each table written as rows; None
+    when the page has no table, so the caller keeps pypdf's text exactly.
+
+    A table's rows replace its runs where the first of them was extracted. Text extracted among a table's
+    runs that belongs to no table (a run the rows do not place) leaves that table as extracted, so no text
+    moves but a table's.
+    """
+    written = [index for index, run in enumerate(runs) if run.text]
+    placed = [_placed(index, sequence, runs[index]) for sequence, index in enumerate(written)]
+    rows = _rows([run for run in placed if run is not None])
+    tables = _in_place([table for block in _blocks(rows) for table in _tables(block)], runs)
+    return _page_text([run.text for run in runs], tables) if tables else None
+
+
+def _placed(index: int, sequence: int, run: PositionedRun) -> _Placed | None:
+    """The run as placed on the page; None for whitespace, and for a run whose text breaks a line inside
+    (its second line's position is unknown)."""
+    text = run.text.strip()
+    if not text or "\n" in text or run.size <= 0:
+        return None
+    wide = sum(1 for character in text if unicodedata.east_asian_width(character) in "WF")
+    end = run.x + (wide + (len(text) - wide) * CHAR_WIDTH) * run.size
+    return _Placed(index, sequence, text, run.x, end, run.y, run.size, run.text[0].isspace(), run.text[-1].isspace())
+
+
+def _rows(placed: Sequence[_Placed]) -> list[list[_Placed]]:
+    """Runs grouped by baseline, top of the page first, each row left to right."""
+    rows: list[list[_Placed]] = []
+    for run in sorted(placed, key=lambda run: -run.y):
+        if rows and rows[-1][0].y - run.y <= ROW_TOLERANCE * run.size:
+            rows[-1].append(run)
+        else:
+            rows.append([run])
+    return [sorted(row, key=lambda run: run.x) for row in rows]
+
+
+def _cells(row: Sequence[_Placed]) -> _Cells:
+    """A row's runs grouped into cells: a new cell wherever the gap to the next run is ``CELL_GAP`` ems."""
+    cells: _Cells = [[row[0]]]
+    for previous, run in pairwise(row):
+        end = max(other.end for other in cells[-1])
+        if run.x - end >= CELL_GAP * max(previous.size, run.size):
+            cells.append([run])
+        else:
+            cells[-1].append(run)
+    return cells
+
+
+def _blocks(rows: Sequence[list[_Placed]]) -> list[list[_Cells]]:
+    """Runs of consecutive rows of two or more cells, their baselines ``MIN_ROW_PITCH`` to ``MAX_ROW_PITCH``
+    ems apart: where tables can be."""
+    blocks: list[list[_Cells]] = [[]]
+    for row in rows:
+        cells = _cells(row)
+        pitch = blocks[-1][-1][0][0].y - row[0].y if blocks[-1] else None
+        if pitch is not None and not MIN_ROW_PITCH * row[0].size <= pitch <= MAX_ROW_PITCH * row[0].size:
+            blocks.append([])
+        if len(cells) >= 2:
+            blocks[-1].append(cells)
+        elif blocks[-1]:
+            blocks.append([])
+    return [block for block in blocks if len(block) >= MIN_ROWS]
+
+
+def _tables(block: Sequence[_Cells]) -> list[_Table]:
+    """The tables in a block: runs of at least ``MIN_ROWS`` rows that fit its columns.
+
+    The columns come from the body: the rows with the most common number of cells, below the block's first
+    ``HEADER_ROWS`` rows when at least two are left (a title or header above a table need not line up with
+    the figures under it); there are none when the body's cells do not line up into that many columns.
+    Each run goes to the column it overlaps most, or the nearest, so a header whose labels are set close
+    together still gets one label per column. A row does not fit when a run of it covers a column besides
+    its own (a line of text across the table, a header extracted as one run), or when all its runs fall in
+    one column (a label across the table); such a row ends a table and keeps its text as extracted.
+    """
+    below = block[HEADER_ROWS:] if len(block) >= HEADER_ROWS + 2 else block
+    count = Counter(len(cells) for cells in below).most_common(1)[0][0]
+    body = [cells for cells in below if len(cells) == count]
+    spans = _spans([_extent(cell) for cells in body for cell in cells])
+    if len(body) < 2 or len(spans) != count:
+        return []
+    pieces: list[list[_Cells]] = [[]]
+    for cells in block:
+        columns = _in_columns(cells, spans)
+        if columns is not None:
+            pieces[-1].append(columns)
+        elif pieces[-1]:
+            pieces.append([])
+    tables: list[_Table] = []
+    for rows in pieces:
+        filled = [index for index in range(len(spans)) if any(row[index] for row in rows)]
+        grid = [[_cell_text(row[index]) for index in filled] for row in rows]
+        if len(rows) >= MIN_ROWS and _reads_as_table(grid):
+            indices = frozenset(run.index for row in rows for column in row for run in column)
+            tables.append(_Table(indices, "\n".join(CELL_SEPARATOR.join(cells) for cells in grid)))
+    return tables
+
+
+def _in_columns(cells: _Cells, spans: Sequence[tuple[float, float]]) -> _Cells | None:
+    """A row's runs by column; None when the row does not fit the columns (see :func:`_tables`)."""
+    columns: _Cells = [[] for _ in spans]
+    for run in (run for cell in cells for run in cell):
+        overlaps = [_overlap((run.x, run.end), span) for span in spans]
+        column = max(range(len(spans)), key=overlaps.__getitem__)
+        if any(run.x <= left and right <= run.end for index, (left, right) in enumerate(spans) if index != column):
+            return None
+        columns[column].append(run)
+    return columns if sum(1 for column in columns if column) >= 2 else None
+
+
+def _extent(cell: Sequence[_Placed]) -> tuple[float, float]:
+    """A cell's estimated x range."""
+    return min(run.x for run in cell), max(run.end for run in cell)
+
+
+def _overlap(extent: tuple[float, float], span: tuple[float, float]) -> float:
+    """How far two ranges of x overlap; negative when there is a gap between them."""
+    return min(extent[1], span[1]) - max(extent[0], span[0])
+
+
+def _spans(intervals: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The x ranges the intervals cover, overlapping intervals merged: a table's columns."""
+    spans: list[tuple[float, float]] = []
+    for start, end in sorted(intervals):
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def _cell_text(runs: Sequence[_Placed]) -> str:
+    """A cell's runs left to right, spaced as pypdf spaced them where it extracted them one after the other."""
+    text = ""
+    previous: _Placed | None = None
+    for run in sorted(runs, key=lambda run: run.x):
+        if previous is not None:
+            glued = run.sequence == previous.sequence + 1 and not previous.space_after and not run.space_before
+            text += "" if glued else " "
+        text += run.text
+        previous = run
+    return text
+
+
+def _reads_as_table(grid: Sequence[Sequence[str]]) -> bool:
+    """At most one long column; figures in one column of two; no numbering or bullets down the first
+    column, no dot leaders (a contents page)."""
+    columns = [[cell for cell in column if cell] for column in zip(*grid, strict=True)]
+    long = [cells for cells in columns if sorted(len(cell.split()) for cell in cells)[len(cells) // 2] > MAX_CELL_WORDS]
+    if len(long) > 1 or (len(columns) == 2 and not any(_figures(cells) for cells in columns)):
+        return False
+    first = columns[0]
+    if len(set(first)) == 1 or sum(1 for cell in first if _NUMBERING.fullmatch(cell)) * 2 >= len(first):
+        return False
+    return not any(_DOT_LEADER.search(cell) for row in grid for cell in row)
+
+
+def _figures(cells: Sequence[str]) -> bool:
+    """Whether most of a column's cells are figures ("1,234", "12.5%", "2004 - 06")."""
+    return sum(1 for cell in cells if _FIGURE.fullmatch(cell)) * 2 >= len(cells)
+
+
+def _in_place(tables: list[_Table], runs: Sequence[PositionedRun]) -> list[_Table]:
+    """The tables among whose runs pypdf extracted no text of other runs, but for other tables' (a table
+    drawn column by column interleaves its runs with the next one's); dropping one can drop another."""
+    while True:
+        claimed = {index for table in tables for index in table.indices}
+        kept = [
+            table
+            for table in tables
+            if all(
+                index in claimed or not runs[index].text.strip()
+                for index in range(min(table.indices), max(table.indices) + 1)
+            )
+        ]
+        if len(kept) == len(tables):
+            return kept
+        tables = kept
+
+
+def _page_text(texts: Sequence[str], tables: Sequence[_Table]) -> str:
+    """The runs' texts in extraction order, each table's rows on lines of their own in place of its first
+    run; its other runs, and the spaces and line breaks extracted among them, left out."""
+    starts = {min(table.indices): table for table in tables}
+    claimed = {index for table in tables for index in table.indices}
+    spans = [(min(table.indices), max(table.indices)) for table in tables]
+    out: list[str] = []
+    line_open = False
+    break_due = False
+    for index, text in enumerate(texts):
+        table = starts.get(index)
+        if table is not None:
+            out.append(("\n" if line_open else "") + table.text)
+            line_open, break_due = True, True
+        elif index in claimed or (not text.strip() and any(first < index < last for first, last in spans)):
+            continue
+        else:
+            if break_due and text.strip() and not text.lstrip(" ").startswith("\n"):
+                out.append("\n")
+            out.append(text)
+            if text.strip() or "\n" in text:
+                line_open, break_due = bool(text.rsplit("\n", 1)[-1].strip()), False
+    return "".join(out)
