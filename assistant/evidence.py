@@ -98,28 +98,30 @@ def about_organisation(
     scored: Sequence[ScoredSentence],
     sources: Sequence[Source],
     organisation: str,
-    find: Callable[[str], Sequence[str]],
+    find: Callable[[str, bool], Sequence[str]],
 ) -> list[ScoredSentence]:
     """The sentences that are not about some other organisation than ``organisation``.
 
     Asked how Buckinghamshire decides which innovations to take forward, the points quoted Cambridgeshire's
     jointly funded roles; asked about Leeds's digital governance, King's process map; asked what North West
     Ambulance Service does, EEAST's survey. Each was relevant to the words of the question and about another
-    trust, which to an innovation lead reads as the named trust's work. A case study's sentences are about its
-    organisations, whatever partners they name ("they have brought together Gloucestershire County Council,
-    ..."); any other sentence is about the organisations it names (``find``). Sentences naming none outside a
-    case study (the reports' general findings) stay.
+    trust, which to an innovation lead reads as the named trust's work. A sentence naming ``organisation`` (in
+    any form ``find(text, short=True)`` knows: "Leeds", "Torbay's") is about it. A case study's other sentences
+    are about its subject, the organisation its title names (else those it names), whatever partners they name
+    ("they have brought together Gloucestershire County Council, ..."); any other sentence is about the
+    organisations it names in full (``find(text, False)``: "in Leeds" may mean the city). Sentences naming
+    none outside a case study (the reports' general findings) stay.
     """
     by_number = {source.number: source for source in sources}
 
     def about_another(sentence: ScoredSentence) -> bool:
         chunk = by_number[sentence.number].chunk
-        named = find(sentence.text)
-        if organisation in named:
+        if organisation in find(sentence.text, True):
             return False
         if chunk.kind == "case_study":
-            return organisation not in chunk.organisations
-        return bool(named)
+            subjects = find(chunk.case_study_title or "", True) or chunk.organisations
+            return organisation not in subjects
+        return bool(find(sentence.text, False))
 
     return [sentence for sentence in scored if not about_another(sentence)]
 

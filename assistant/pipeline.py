@@ -85,6 +85,12 @@ UNSUPPORTED_LEAD_FLOOR = 0.55
 # first label opens with the refusal sentence, so the user (and the eval) reads it as the refusal it is.
 CLOSEST_PASSAGES = "The reports I have do not cover this directly. These are the passages closest to your question:"
 RELEVANT_PASSAGES = "I could not write a direct answer, but these passages from the reports are about your question:"
+# A question setting its organisation beside others: their passages are part of the answer.
+_COMPARISON = re.compile(
+    r"\bcompar\w*|\bversus\b|\bvs\b\.?|\bdiffer\w*|\bsimilar\b|\bsame as\b|\blike (?:them|that)\b"
+    r"|\bother (?:trusts|sites|organi[sz]ations|places|teams)\b|\bothers\b|\bbesides\b|\belsewhere\b",
+    re.IGNORECASE,
+)
 INJECTION_ONLY = "I can only answer questions about the reports, and I follow no instructions from the question itself."
 
 
@@ -268,9 +274,12 @@ class Assistant:
 
         Not for questions asking for examples (other organisations are the answer), for the asker's own
         organisation ("we're at Torbay: how could we fund a team?" wants what others did), or for one a
-        follow-up inherits from the conversation ("what happens once they finish it?" may have moved on).
+        follow-up inherits from the conversation ("what happens once they finish it?" may have moved on), nor
+        for a comparison or a follow-up ("how does that compare with Chelsea?"): the other side is the answer.
         """
-        if len(plan.organisations) != 1 or plan.wants_examples:
+        if len(plan.organisations) != 1 or plan.wants_examples or plan.is_follow_up:
+            return None
+        if _COMPARISON.search(plan.question):
             return None
         organisation = plan.organisations[0]
         if organisation not in self.organisations.find(plan.question, short=True):
@@ -402,8 +411,14 @@ class Assistant:
         opening = next(iter(split_answer_sentences(lead)), "")
         lead, figures_dropped = drop_invented_figures(lead, sources, question)
         foreign = foreign_terms(plan.question, plan.names, self._corpus_knows, plan.asker_terms)
+        asked_foreign = bool(foreign)
         foreign += unsourced_names(lead, self._corpus_knows, (*plan.asker_terms, *foreign), self._misspelt)
         lead, foreign_dropped = drop_sentences_naming(lead, foreign)
+        if asked_foreign and evidence:
+            # The question is about something the reports never mention; an answer that does not name it is
+            # about something else (asked for the MedTech Funding Mandate list, the model copied a list of
+            # job titles).
+            lead = ""
         if (figures_dropped or foreign_dropped) and not lead.startswith(opening):
             # The direct answer rested on an invented figure, or on a thing the reports never mention; what
             # follows it cannot be trusted either.
@@ -423,7 +438,7 @@ class Assistant:
         )
         if misattributed and not lead.startswith(opening):
             lead = ""  # the direct answer named the wrong organisation; what follows builds on it
-        if not lead and evidence and foreign_dropped:
+        if not lead and evidence and (foreign_dropped or asked_foreign):
             lead = CLOSEST_PASSAGES  # what the question names is not in the reports: say so, show what is
         elif not lead and evidence and (links_dropped or figures_dropped or ungrounded_dropped or misattributed):
             # Asked for a figure, the model invented one: the sources most likely lack it, however close they

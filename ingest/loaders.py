@@ -7,8 +7,8 @@ format.
 PDF pages keep their 1-based numbers, as printed in a viewer, and PowerPoint slides their slide numbers, so
 citations can point a reader at the right page or slide; other formats are one page with ``number=None``.
 
-Markdown and plain text are kept verbatim (only line endings are normalised): evaluation matches quotes
-from the documents against this text character for character.
+Markdown and plain text are kept verbatim (only line endings are normalised, and a bullet OCR read as "«" at a
+line's start becomes "- "): evaluation matches quotes from the documents against this text.
 
 Anything that cannot be read raises :class:`UnreadableDocument` with a reason a user can act on; problems
 that still leave a usable document (one bad PDF page, a guessed text encoding) become ``warnings``.
@@ -327,11 +327,14 @@ def _read_text_file(path: Path, raw: bytes) -> _Extraction:
     return _Extraction(pages=(page,), warnings=notes)
 
 
-# OCR reads a slide's round bullet as a guillemet ("« 85% of comments were from HIN representatives"), and
-# markdown allows "+" as a bullet. Both become "- ", so the sentence splitter sees the list it is, the list
-# joins its introduction as one quotable unit, and no stray "«" is quoted to the user. A guillemet opening a
-# quotation has its closing "»" on the line and is left alone.
-_OCR_BULLET = re.compile(r"^[ \t]*(?:[«»](?![^\n]*»)|\+)[ \t]+(?=\S)", re.MULTILINE)
+# OCR reads a slide's round bullet as a guillemet ("« 85% of comments were from HIN representatives"). At a
+# line's start it becomes "- ", so the sentence splitter sees the list it is, the list joins its introduction
+# as one quotable unit, and no stray "«" is quoted to the user. A guillemet opening a quotation, closed by a
+# "»" after some text before the next blank or bulleted line, is left alone. ("+" is not read as a bullet:
+# "+ 5 points" is a figure.)
+_OCR_BULLET = re.compile(
+    r"^[ \t]*[«»](?!(?:[^\n]|\n(?![ \t]*[\n«»]))*?[^\s«»][ \t]?»)[ \t]+(?=\S)", re.MULTILINE
+)
 
 
 def _read_markdown(path: Path, raw: bytes) -> _Extraction:
@@ -926,7 +929,12 @@ def _shape_text(shape: BaseShape, body_style: BaseOxmlElement | None) -> str:
     if shape.is_placeholder and shape.placeholder_format.type in _SLIDE_CHROME:
         return ""
     if isinstance(shape, GraphicFrame) and shape.has_table:
-        return _table_text([cell.text for cell in row.cells if not cell.is_spanned] for row in shape.table.rows)
+        # A cell merged across columns is kept once; one merged down from the row above is left empty, so the
+        # row's other cells stay under their headers ("Admissions" is a measure, not a site).
+        return _table_text(
+            ["" if cell.is_spanned and cell._tc.vMerge else cell.text for cell in row.cells if not cell._tc.hMerge]
+            for row in shape.table.rows
+        )
     if isinstance(shape, Shape):
         list_styles = _list_styles(shape, body_style if shape.is_placeholder else None)
         return _paragraphs_text(shape.text_frame, list_styles)

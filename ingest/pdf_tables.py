@@ -43,6 +43,9 @@ MAX_ROW_PITCH = 3.0
 ROW_TOLERANCE = 0.3
 # A column is long when most of its cells have more words than this; a table has at most one.
 MAX_CELL_WORDS = 4
+# A long column whose cells are mostly longer than this is prose set beside a table, not one of its columns.
+PROSE_CELL_WORDS = 8
+_CELL_ENDS = (".", "!", "?", ":", ";")
 # A first column of these is a list's bullets or numbers, or a transcript's line numbers.
 _NUMBERING = re.compile(r"[-+*•●▪◦–—]|[\[(]?(?:\d{1,3}(?:\.\d{1,3})*|[a-zA-Z]|[ivxlcIVXLC]{1,5})[.):\]]?")
 _FIGURE = re.compile(r"[-+−(£$€]*\d[\d.,:/%\s()−-]*[%)]?")
@@ -247,10 +250,24 @@ def _reads_as_table(grid: Sequence[Sequence[str]]) -> bool:
     long = [cells for cells in columns if sorted(len(cell.split()) for cell in cells)[len(cells) // 2] > MAX_CELL_WORDS]
     if len(long) > 1 or (len(columns) == 2 and not any(_figures(cells) for cells in columns)):
         return False
+    if any(_runs_on(cells) for cells in long):
+        return False
     first = columns[0]
     if len(set(first)) == 1 or sum(1 for cell in first if _NUMBERING.fullmatch(cell)) * 2 >= len(first):
         return False
     return not any(_DOT_LEADER.search(cell) for row in grid for cell in row)
+
+
+def _runs_on(cells: Sequence[str]) -> bool:
+    """Whether a long column is a paragraph beside the table rather than its cells: most cells longer than a
+    table's text, or most of them continuing the one before (no closing punctuation, then a lower-case start)."""
+    words = sorted(len(cell.split()) for cell in cells)
+    if words[len(words) // 2] > PROSE_CELL_WORDS:
+        return True
+    continued = sum(
+        1 for before, after in pairwise(cells) if not before.rstrip().endswith(_CELL_ENDS) and after[:1].islower()
+    )
+    return len(cells) > 1 and continued * 2 >= len(cells) - 1
 
 
 def _figures(cells: Sequence[str]) -> bool:

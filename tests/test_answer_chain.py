@@ -506,3 +506,18 @@ def test_points_for_a_question_about_one_trust_leave_out_other_trusts_case_studi
     assert any("Chelsea" in source.chunk.text for source in answer.sources)
     assert points and not any("Chelsea" in point or "CW+" in point for point in points)
     assert any("survey" in point for point in points)
+    _model(assistant).enqueue("EEAST surveyed all staff [1].")
+    compared = assistant.ask("Is the EEAST trust-wide innovation programme funded by a charity, compared with others?")
+    assert any("CW+" in line for line in compared.text.splitlines() if line.startswith("- "))
+
+
+def test_an_answer_that_skips_the_unknown_name_the_question_asks_about_becomes_the_closest_passages(
+    assistant: Assistant,
+) -> None:
+    """Asked for the MedTech Funding Mandate list, the model copied a list of job titles: supported by its
+    source, and about something else. A question about a name the reports never mention gets no direct answer."""
+    _model(assistant).enqueue("The trust-wide innovation programme is funded by its charity CW+ [1].")
+    answer = assistant.ask("What CQC rating did the Chelsea and Westminster innovation programme get?")
+    assert answer.text.startswith("The reports I have do not cover this directly")
+    assert is_refusal(answer.text) and not answer.refused
+    assert "The trust-wide innovation programme is funded" not in answer.text.split("\n\n")[0]

@@ -59,9 +59,9 @@ def test_examples_questions_hear_each_source_first() -> None:
     assert [p.number for p in focused] == [1] * PER_SOURCE + [2]
 
 
-def _names(known: tuple[str, ...]) -> Callable[[str], tuple[str, ...]]:
+def _names(known: tuple[str, ...]) -> Callable[[str, bool], tuple[str, ...]]:
     """A stand-in for ``OrganisationIndex.find``: the known names the text contains."""
-    return lambda text: tuple(name for name in known if name in text)
+    return lambda text, short: tuple(name for name in known if name in text)
 
 
 def test_a_question_about_one_trust_is_not_answered_with_another_trusts_work() -> None:

@@ -545,6 +545,22 @@ def test_pptx_without_a_real_title_is_named_by_its_first_slide(tmp_path: Path) -
     assert document.info.title == "Same Day Emergency Care: what we learnt"
 
 
+def test_pptx_table_cell_merged_down_keeps_the_rows_other_cells_under_their_headers(tmp_path: Path) -> None:
+    deck = pptx.Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = "Results"
+    table = slide.shapes.add_table(3, 3, Inches(1), Inches(1.5), Inches(6), Inches(2)).table
+    for r, row in enumerate([("Site", "Measure", "Value"), ("Torbay", "Wait", "4h"), ("", "Admissions", "48%")]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    table.cell(1, 0).merge(table.cell(2, 0))
+    path = tmp_path / "merged.pptx"
+    deck.save(str(path))
+
+    text = load_document(path).pages[0].text
+    assert "Site | Measure | Value\nTorbay | Wait | 4h\n | Admissions | 48%" in text
+
+
 def test_pptx_of_pictures_only_is_refused_as_needing_ocr(tmp_path: Path) -> None:
     deck = pptx.Presentation()
     for _ in range(2):
@@ -748,17 +764,17 @@ def test_malformed_metadata_names_the_file_and_the_problem(tmp_path: Path, conte
 # --------------------------------------------------------------------------------------------- real corpus
 
 
-def test_ocr_bullets_and_markdown_plus_bullets_become_list_items(tmp_path: Path) -> None:
+def test_ocr_bullets_become_list_items_but_quotations_and_plus_signs_stay(tmp_path: Path) -> None:
     """OCR reads a slide's round bullet as "«"; left as it is, the list is one run-on sentence quoted with "«"."""
     path = tmp_path / "slides.txt"
     path.write_text(
-        "Q1 summary\n« 85% of comments were from HIN representatives\n+ 14% were from ICB colleagues\n"
-        "» 50 comments were aligned to a theme\n« Un mot » en français, and 3 + 4 = 7.\n+5 points\n",
+        "Q1 summary\n« 85% of comments were from HIN representatives\n» 50 comments were aligned to a theme\n"
+        "« Un mot » en français.\n« Une citation\nsur deux lignes »\n\nNet change:\n+ 5 points\n",
         encoding="utf-8",
     )
     assert load_document(path).pages[0].text == (
-        "Q1 summary\n- 85% of comments were from HIN representatives\n- 14% were from ICB colleagues\n"
-        "- 50 comments were aligned to a theme\n« Un mot » en français, and 3 + 4 = 7.\n+5 points\n"
+        "Q1 summary\n- 85% of comments were from HIN representatives\n- 50 comments were aligned to a theme\n"
+        "« Un mot » en français.\n« Une citation\nsur deux lignes »\n\nNet change:\n+ 5 points\n"
     )
 
 
@@ -774,7 +790,7 @@ def test_bundled_corpus_loads_with_catalogue_titles_and_verbatim_text_apart_from
         assert document.info.title == catalogue[path.name].title
         assert document.info.year == catalogue[path.name].year
         assert len(document.pages) == 1
-        bullets_as_items = re.sub(r"(?m)^[«»+] ", "- ", path.read_text(encoding="utf-8"))
+        bullets_as_items = re.sub(r"(?m)^[«»] ", "- ", path.read_text(encoding="utf-8"))
         assert document.pages[0].text == flatten_inline_html(bullets_as_items)
         assert document.warnings == ()
 
