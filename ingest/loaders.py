@@ -332,9 +332,7 @@ def _read_text_file(path: Path, raw: bytes) -> _Extraction:
 # as one quotable unit, and no stray "«" is quoted to the user. A guillemet opening a quotation, closed by a
 # "»" after some text before the next blank or bulleted line, is left alone. ("+" is not read as a bullet:
 # "+ 5 points" is a figure.)
-_OCR_BULLET = re.compile(
-    r"^[ \t]*[«»](?!(?:[^\n]|\n(?![ \t]*[\n«»]))*?[^\s«»][ \t]?»)[ \t]+(?=\S)", re.MULTILINE
-)
+_OCR_BULLET = re.compile(r"^[ \t]*[«»](?!(?:[^\n]|\n(?![ \t]*[\n«»]))*?[^\s«»][ \t]?»)[ \t]+(?=\S)", re.MULTILINE)
 
 
 def _read_markdown(path: Path, raw: bytes) -> _Extraction:
