@@ -46,6 +46,11 @@ _NOISE = re.compile(r"https?://|(?<![\w.])@|www\.|^\W*$")
 # contact?" and states its fact without a full stop.
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _LIST_MARK = re.compile(r"^\s*(?:[-*•●▪]|\d{1,2}[.)])\s+")
+# OCR of a slide's diagram ("Deputy C- ie Stra:egy and Trands ormaftlon Ofﬁcer.", ") Strate-gy « Commercial
+# Innovation and Growth ) Board Chair «"): a word broken by a symbol no word holds, or stray symbols standing
+# alone where the diagram's boxes and arrows were.
+_BROKEN_WORD = re.compile(r"[A-Za-z][:;?\\|_~^{}<>=][A-Za-z]")
+_STRAY_SYMBOL = re.compile(r"(?<!\S)(?:[)»«©®¢|_\\~^]|[.,:;]{1,2})(?!\S)")
 
 
 @dataclass(frozen=True)
@@ -148,7 +153,13 @@ def _usable(sentence: str) -> bool:
         and not stripped.rstrip('"”’)').endswith(("?", ":"))
         and not (first is not None and first.group(0).islower())
         and not sentence.lower().startswith("case study")
+        and not _garbled(stripped)
     )
+
+
+def _garbled(sentence: str) -> bool:
+    """OCR noise rather than a statement: a word broken by a symbol, or two stray symbols."""
+    return bool(_BROKEN_WORD.search(sentence)) or len(_STRAY_SYMBOL.findall(sentence)) >= 2
 
 
 def _is_heading(sentence: str, source: Source) -> bool:

@@ -86,6 +86,21 @@ def test_a_question_about_one_trust_is_not_answered_with_another_trusts_work() -
     assert kept == [own, partner, named_elsewhere, general]
 
 
+def test_ocr_noise_from_a_slide_diagram_is_never_quoted() -> None:
+    """Lines OCR read off a mind map are not statements; a dash, a colon or brackets in prose are fine."""
+    noise = [
+        "Deputy C- ie Stra:egy and Trands ormaftlon Officer.",
+        ") Strate-gy « Commercial Innovation and Growth ) Board Chair « Evaluation and Transformation.",
+        "Deputy Chief Executive Officer : iaf c. _ - Research Partnerships.",
+    ]
+    prose = [
+        "Key corporate functions - such as IG, procurement, and finance - must work closely with the team.",
+        "Main sources of core funding: internal budgets (11 Sites); NHS charity partner (3 Sites).",
+    ]
+    scored = [_sentence(1, i, 0.9, text) for i, text in enumerate(noise + prose)]
+    assert [p.text for p in select_evidence(scored, SOURCES)] == prose
+
+
 def test_points_are_verbatim_in_source_order_with_their_number() -> None:
     scored = [
         _sentence(2, 3, 0.9, "Funding rose to £1.2 million in 2024 across the whole region."),
