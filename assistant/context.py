@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from assistant.prompts import Prompt
-from assistant.records import Chunk, RetrievedChunk, Source
+from assistant.records import Chunk, RetrievedChunk, Source, page_reference
 from ingest.sentences import split_sentences
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -76,7 +76,8 @@ def compress_passage(
 
 
 def source_label(chunk: Chunk) -> str:
-    """ "Case study: EEAST ... | Vision & Strategy | p. 12" — enough for the model to attribute correctly."""
+    """ "Case study: EEAST ... | Vision & Strategy | p. 12" (or "slide 4" in a deck) — enough for the model to
+    attribute correctly."""
     parts: list[str] = []
     if chunk.case_study_title:
         parts.append(f"Case study: {chunk.case_study_title}")
@@ -85,7 +86,7 @@ def source_label(chunk: Chunk) -> str:
     if chunk.section_path:
         parts.append(chunk.section_path[-1].split(": ")[-1])
     if chunk.page is not None:
-        parts.append(f"p. {chunk.page_label or chunk.page}")
+        parts.append(page_reference(chunk.page, chunk.page_label, chunk.file_format, brief=True))
     return " | ".join(parts)
 
 

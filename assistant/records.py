@@ -105,17 +105,26 @@ class Chunk:
 _SLIDE_FORMATS = frozenset({"pptx"})
 
 
-def page_reference(page: int | None, label: str | None = None, file_format: str = "") -> str:
+def is_slide_deck(file_format: str) -> bool:
+    """Whether a document of this format (``LoadedDocument.file_format``) is a deck, its pages slides: a slide
+    is cited as one, and the splitter never files one slide's text under another."""
+    return file_format in _SLIDE_FORMATS
+
+
+def page_reference(page: int | None, label: str | None = None, file_format: str = "", *, brief: bool = False) -> str:
     """``p. 12``; ``p. iv (PDF p. 6)`` when the printed name differs; ``slide 4`` in a slide deck; empty for
-    formats without pages.
+    formats without pages. ``brief`` gives the printed name alone (``p. iv``).
 
     Both page names are given because a reader holding the printout looks for the printed name, while some
-    viewers' "go to page" box takes the sheet number. A deck's reader looks for the slide.
+    viewers' "go to page" box takes the sheet number; the model, which opens no viewer, gets the brief form.
+    A deck's reader looks for the slide.
     """
     if page is None:
         return ""
-    if file_format in _SLIDE_FORMATS:
+    if is_slide_deck(file_format):
         return f"slide {page}"
+    if label and brief:
+        return f"p. {label}"
     return f"p. {label} (PDF p. {page})" if label else f"p. {page}"
 
 

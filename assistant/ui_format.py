@@ -456,12 +456,16 @@ def eval_failure_markdown(item: Mapping[str, Any]) -> str:
 
 
 def _report_page(where_from: Mapping[str, Any]) -> str:
-    """``, p. 12`` for a retrieved passage in an eval report; reports written before labels have none."""
+    """``, p. 12`` (``, slide 4`` in a deck) for a retrieved passage in an eval report; reports written before
+    labels or formats were recorded have none, and their pages read as pages."""
     page = where_from.get("page")
     if not isinstance(page, int):
         return ""
     label = where_from.get("page_label")
-    return ", " + page_reference(page, label if isinstance(label, str) else None)
+    file_format = where_from.get("file_format")
+    return ", " + page_reference(
+        page, label if isinstance(label, str) else None, file_format if isinstance(file_format, str) else ""
+    )
 
 
 def _quote(text: str) -> str:

@@ -97,6 +97,8 @@ class RetrievedSource:
     section: str
     page: int | None
     page_label: str | None
+    file_format: str
+    """Says whether ``page`` is a page or a slide; results written before it was recorded lack it (read as "")."""
     kind: str
     organisations: tuple[str, ...]
     case_study_title: str | None
@@ -113,6 +115,7 @@ class RetrievedSource:
             section=chunk.section,
             page=chunk.page,
             page_label=chunk.page_label,
+            file_format=chunk.file_format,
             kind=chunk.kind,
             organisations=chunk.organisations,
             case_study_title=chunk.case_study_title,
@@ -134,6 +137,7 @@ class RetrievedSource:
                 "section": self.section,
                 "page": self.page,
                 "page_label": self.page_label,
+                "file_format": self.file_format,
                 "kind": self.kind,
                 "organisations": list(self.organisations),
                 "chunk_id": self.chunk_id,

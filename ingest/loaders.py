@@ -28,20 +28,25 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TypeGuard, TypeVar
 
 import docx
 import pptx
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+from pptx.chart.chart import Chart
 from pptx.enum.shapes import PP_PLACEHOLDER
+from pptx.oxml import parse_xml
 from pptx.oxml.ns import qn
 from pptx.oxml.xmlchemy import BaseOxmlElement
 from pptx.shapes.autoshape import Shape
 from pptx.shapes.base import BaseShape
 from pptx.shapes.graphfrm import GraphicFrame
 from pptx.shapes.group import GroupShape
+from pptx.shapes.shapetree import GroupShapes, SlideShapes
 from pptx.slide import Slide
 from pptx.text.text import TextFrame, _Paragraph
 from pypdf import PdfReader
@@ -861,6 +866,22 @@ def _table_text(rows: Iterable[Sequence[str]]) -> str:
 _SLIDE_CHROME = frozenset({PP_PLACEHOLDER.SLIDE_NUMBER, PP_PLACEHOLDER.FOOTER, PP_PLACEHOLDER.DATE})
 _BULLET_MARKS = (qn("a:buChar"), qn("a:buAutoNum"), qn("a:buBlip"))
 _SPEAKER_NOTES_LABEL = "Speaker notes:"
+_DIAGRAM_URI = "http://schemas.openxmlformats.org/drawingml/2006/diagram"
+_DIAGRAM = f"{{{_DIAGRAM_URI}}}"
+_GRAPHIC_NOT_READ = "chart/diagram text not read"
+_ALL_HIDDEN_REASON = "every slide is hidden: unhide the slides to index (PowerPoint: Slide Show > Hide Slide)"
+_NO_DECK_TEXT_REASON = "no text on any slide: its slides hold only empty placeholders or shapes"
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class _SlideReading:
+    """One slide's text, what on it could not be read, and whether it shows pictures (whose text needs OCR)."""
+
+    text: str
+    not_read: tuple[str, ...]
+    has_pictures: bool
 
 
 def _read_pptx(path: Path, raw: bytes) -> _Extraction:
@@ -869,15 +890,15 @@ def _read_pptx(path: Path, raw: bytes) -> _Extraction:
     A slide reads as its title (a markdown heading: the deck's only headings, so the splitter stops guessing
     them from short lines, which made table rows into headings), its text in reading order, then its speaker
     notes, where a deck often keeps what the presenter actually said. Hidden slides are left out but keep
-    their numbers, as PowerPoint shows them.
+    their numbers, as PowerPoint shows them. Only a file that cannot be opened is refused as damaged: a shape
+    that cannot be read costs a warning naming its slide, and the rest of the deck is kept.
     """
     if raw.startswith(_OLE_SIGNATURE):
         reason = "old PowerPoint .ppt format (or password-protected): remove the password or save it as .pptx"
         raise UnreadableDocument(path, reason)
     try:
         deck = pptx.Presentation(io.BytesIO(raw))
-        shown = [(number, slide) for number, slide in enumerate(deck.slides, start=1) if not _is_hidden_slide(slide)]
-        slides = [(number, _slide_text(slide)) for number, slide in shown]
+        slides = list(enumerate(deck.slides, start=1))
         title_hint = deck.core_properties.title
     # As for Word: BadZipFile, PackageNotFoundError, KeyError, ValueError or lxml errors all mean the same
     # thing to the user, except a sound Office file of another kind, which python-pptx names by its content
@@ -888,12 +909,26 @@ def _read_pptx(path: Path, raw: bytes) -> _Extraction:
         else:
             reason = f"damaged or not a PowerPoint .pptx file ({_short_reason(error)})"
         raise UnreadableDocument(path, reason) from error
-    pages = tuple(PageText(number=number, text=text) for number, text in slides if text)
-    blank = [number for number, text in slides if not text]
-    if blank and not pages:
-        raise UnreadableDocument(path, _no_text_reason("a deck of pictures"))
-    notes = (_no_text_note("slide", blank),) if blank else ()
-    return _Extraction(pages=pages, warnings=notes, title_hint=title_hint or None, headings_from_fonts=True)
+    shown = [(number, slide) for number, slide in slides if not _is_hidden_slide(slide)]
+    if slides and not shown:
+        raise UnreadableDocument(path, _ALL_HIDDEN_REASON)
+    notes: list[str] = []
+    readings: list[tuple[int, _SlideReading]] = []
+    for number, slide in shown:
+        reading = _read_or_note(partial(_read_slide, slide), None, f"slide {number}", notes)
+        if reading is not None:
+            readings.append((number, reading))
+            notes.extend(f"slide {number}: {problem}" for problem in reading.not_read)
+    pages = tuple(PageText(number=number, text=reading.text) for number, reading in readings if reading.text)
+    # A slide without text but with a picture is probably a picture of text; one without either is just empty.
+    pictured = [number for number, reading in readings if not reading.text and reading.has_pictures]
+    if shown and not pages:
+        if pictured:
+            raise UnreadableDocument(path, _no_text_reason("a deck of pictures"))
+        raise UnreadableDocument(path, f"no text could be read ({notes[0]})" if notes else _NO_DECK_TEXT_REASON)
+    if pictured:
+        notes.append(_no_text_note("slide", pictured))
+    return _Extraction(pages=pages, warnings=tuple(notes), title_hint=title_hint or None, headings_from_fonts=True)
 
 
 def _is_hidden_slide(slide: Slide) -> bool:
@@ -901,28 +936,71 @@ def _is_hidden_slide(slide: Slide) -> bool:
     return slide.element.get("show") in {"0", "false"}
 
 
-def _slide_text(slide: Slide) -> str:
-    title = slide.shapes.title
-    title_id = title.shape_id if title is not None else None
-    heading = _clean_title(title.text_frame.text) if title is not None else ""
+def _read_slide(slide: Slide) -> _SlideReading:
+    """The slide's title as a heading, its other shapes' text, its speaker notes, and what could not be read.
+
+    Each shape is read on its own: python-pptx raises on a shape it has no class for (an ink drawing) or whose
+    part is damaged, and one such shape is no reason to lose the slide, let alone the deck.
+    """
+    not_read: list[str] = []
+    shapes = _reading_order(slide.shapes, not_read)
+    title = next((shape for shape in shapes if _is_title(shape)), None)
+    heading = ""
+    if title is not None:
+        heading = _read_or_note(lambda: _clean_title(title.text_frame.text), "", "the title", not_read)
     blocks = [f"# {heading}" if heading else ""]
     body_style = slide.slide_layout.slide_master.element.find(f"{qn('p:txStyles')}/{qn('p:bodyStyle')}")
-    for shape in _reading_order(slide.shapes):
-        if shape.shape_id != title_id:
-            blocks.append(_shape_text(shape, body_style))
-    blocks.append(_speaker_notes(slide))
-    return "\n\n".join(block for block in blocks if block)
+    for shape in shapes:
+        if shape is not title:
+            blocks.append(_read_or_note(partial(_shape_text, shape, body_style, not_read), "", "a shape", not_read))
+    blocks.append(_read_or_note(partial(_speaker_notes, slide), "", "the speaker notes", not_read))
+    text = "\n\n".join(block for block in blocks if block)
+    # Any picture the slide itself shows (a picture shape or placeholder, a picture fill or background) names
+    # an image part, as "a:blip"; the master's logo does not count.
+    has_pictures = next(slide.element.iter(qn("a:blip")), None) is not None
+    return _SlideReading(text=text, not_read=tuple(dict.fromkeys(not_read)), has_pictures=has_pictures)
 
 
-def _reading_order(shapes: Iterable[BaseShape]) -> list[BaseShape]:
-    """Top to bottom, then left to right; shapes at the same place keep their order in the file."""
-    return sorted(shapes, key=lambda shape: (shape.top or 0, shape.left or 0))
+def _read_or_note(read: Callable[[], _T], failed: _T, what: str, not_read: list[str]) -> _T:
+    """``read()``, or ``failed`` with a note in ``not_read`` when it raises: python-pptx raises many types
+    (AttributeError, KeyError, ValueError, lxml errors) on a part it cannot make sense of."""
+    try:
+        return read()
+    except Exception as error:
+        not_read.append(f"{what} could not be read and was left out ({_short_reason(error)})")
+        return failed
 
 
-def _shape_text(shape: BaseShape, body_style: BaseOxmlElement | None) -> str:
-    """A shape's text: a group's shapes in reading order, a table's rows, a text box's paragraphs."""
+def _reading_order(shapes: SlideShapes | GroupShapes, not_read: list[str]) -> list[BaseShape]:
+    """Top to bottom, then left to right; shapes at the same place keep their order in the file.
+
+    Shapes are taken one at a time because python-pptx builds them as it goes: one it cannot build would
+    otherwise lose every shape after it.
+    """
+    placed = (_read_or_note(partial(_placed, shapes, index), None, "a shape", not_read) for index in range(len(shapes)))
+    return [shape for _, shape in sorted((item for item in placed if item is not None), key=lambda item: item[0])]
+
+
+def _placed(shapes: SlideShapes | GroupShapes, index: int) -> tuple[tuple[int, int], BaseShape]:
+    shape = shapes[index]
+    return (shape.top or 0, shape.left or 0), shape
+
+
+def _is_title(shape: BaseShape) -> TypeGuard[Shape]:
+    """The slide's title placeholder, found as python-pptx's ``shapes.title`` finds it (index 0)."""
+    return isinstance(shape, Shape) and shape.is_placeholder and shape.placeholder_format.idx == 0
+
+
+def _shape_text(shape: BaseShape, body_style: BaseOxmlElement | None, not_read: list[str]) -> str:
+    """A shape's text: a group's shapes in reading order, a table's rows, a chart's or a SmartArt diagram's
+    words, a text box's paragraphs. A chart or diagram whose words cannot be found is noted in ``not_read``, so
+    the user hears that its slide lost them rather than that the slide looks like a picture."""
     if isinstance(shape, GroupShape):
-        texts = (_shape_text(member, body_style) for member in _reading_order(shape.shapes))
+        members = _reading_order(shape.shapes, not_read)
+        texts = (
+            _read_or_note(partial(_shape_text, member, body_style, not_read), "", "a shape", not_read)
+            for member in members
+        )
         return "\n\n".join(text for text in texts if text)
     if shape.is_placeholder and shape.placeholder_format.type in _SLIDE_CHROME:
         return ""
@@ -933,10 +1011,60 @@ def _shape_text(shape: BaseShape, body_style: BaseOxmlElement | None) -> str:
             ["" if cell.is_spanned and cell._tc.vMerge else cell.text for cell in row.cells if not cell._tc.hMerge]
             for row in shape.table.rows
         )
+    if isinstance(shape, GraphicFrame):
+        text = _chart_text(shape.chart) if shape.has_chart else _diagram_text(shape)
+        if not text:
+            not_read.append(_GRAPHIC_NOT_READ)
+        return text
     if isinstance(shape, Shape):
         list_styles = _list_styles(shape, body_style if shape.is_placeholder else None)
         return _paragraphs_text(shape.text_frame, list_styles)
     return ""
+
+
+def _chart_text(chart: Chart) -> str:
+    """A chart's title, series names and category labels, each on a labelled line ("Chart: Median wait fell
+    from 9 to 4 hours", "Series: ...", "Categories: Jan, Feb"); its title is often the slide's finding.
+
+    The values are left out: they are stored unformatted (a 62% bar is 0.62), and so are numeric categories
+    (a date is a day count), which are left out too.
+    """
+    # ``chart_title`` adds a title to a chart that has none, so ask first.
+    title = (
+        _clean_title(chart.chart_title.text_frame.text) if chart.has_title and chart.chart_title.has_text_frame else ""
+    )
+    plots = list(chart.plots)
+    series = [name for plot in plots for name in (_clean_title(series.name) for series in plot.series) if name]
+    numeric = plots and plots[0]._element.find(f"{qn('c:ser')}/{qn('c:cat')}/{qn('c:numRef')}") is not None
+    categories = [] if not plots or numeric else [_clean_title(label) for label in plots[0].categories]
+    if not (title or series or any(categories)):
+        return ""
+    lines = [f"Chart: {title}" if title else "Chart"]
+    if series:
+        lines.append("Series: " + "; ".join(series))
+    if any(categories):
+        lines.append("Categories: " + ", ".join(label for label in categories if label))
+    return "\n".join(lines)
+
+
+def _diagram_text(frame: GraphicFrame) -> str:
+    """A SmartArt diagram's words, one line per paragraph of each box, from its data part (python-pptx has no
+    view of SmartArt), in the order the data part lists the boxes."""
+    graphic_data = frame._element.graphicData
+    if graphic_data.uri != _DIAGRAM_URI:
+        return ""
+    ids = graphic_data.find(f"{_DIAGRAM}relIds")
+    data_id = ids.get(qn("r:dm")) if ids is not None else None
+    if not data_id:
+        return ""
+    data = parse_xml(frame.part.related_part(data_id).blob)
+    lines: list[str] = []
+    for box_text in data.iter(f"{_DIAGRAM}t"):
+        for paragraph in box_text.iter(qn("a:p")):
+            line = _clean_title("".join(run.text or "" for run in paragraph.iter(qn("a:t"))))
+            if line:
+                lines.append(line)
+    return "\n".join(lines)
 
 
 def _list_styles(shape: Shape, body_style: BaseOxmlElement | None) -> list[BaseOxmlElement]:

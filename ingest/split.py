@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from assistant.records import Chunk, ChunkKind, LoadedDocument
+from assistant.records import Chunk, ChunkKind, LoadedDocument, is_slide_deck
 from ingest.organisations import OrganisationIndex
 
 TokenCounter = Callable[[str], int]
@@ -123,7 +123,7 @@ def split_document(
     blocks = _blocks(document, document.info.title, guess)
     top_level = _table_of_contents(blocks)
     units = _units(blocks, top_level, guess)
-    packed = _absorb_fragments(list(_pack(units, count_tokens)), count_tokens)
+    packed = _absorb_fragments(list(_pack(units, count_tokens)), count_tokens, is_slide_deck(document.file_format))
     return [
         _make_chunk(document, group, text, position, organisations, _describing_unit(group, count_tokens))
         for position, (group, text) in enumerate(packed)
@@ -131,7 +131,7 @@ def split_document(
 
 
 def _absorb_fragments(
-    packed: list[tuple[list[_Unit], str]], count_tokens: TokenCounter
+    packed: list[tuple[list[_Unit], str]], count_tokens: TokenCounter, slide_deck: bool
 ) -> list[tuple[list[_Unit], str]]:
     """Join a fragment of under ``MIN_CHUNK_TOKENS`` to the chunk after it (the last one to the chunk before).
 
@@ -140,12 +140,13 @@ def _absorb_fragments(
     the top for any question naming the event and pushed real passages out of the top five. The joined chunk
     is described (section, kind) by the passage it joined, which is what a fragment usually introduces.
     Fragments with a kind of their own (a statistic, a key finding) stay apart, so kind filters still find them.
+    In a slide deck a fragment joins only text of its own slide (see :func:`_joinable`).
     """
     merged: list[tuple[list[_Unit], str]] = []
     pending: tuple[list[_Unit], str] | None = None
     for group, text in packed:
         if pending is not None:
-            if _joinable(pending, (group, text), count_tokens):
+            if _joinable(pending, (group, text), count_tokens, slide_deck):
                 group, text = pending[0] + group, f"{pending[1]}\n\n{text}"
             else:
                 merged.append(pending)
@@ -155,7 +156,7 @@ def _absorb_fragments(
             continue
         merged.append((group, text))
     if pending is not None:
-        if merged and _joinable(merged[-1], pending, count_tokens):
+        if merged and _joinable(merged[-1], pending, count_tokens, slide_deck):
             group, text = merged.pop()
             merged.append((group + pending[0], f"{text}\n\n{pending[1]}"))
         else:
@@ -172,15 +173,28 @@ def _describing_unit(group: list[_Unit], count_tokens: TokenCounter) -> _Unit:
     return group[0]
 
 
-def _joinable(first: tuple[list[_Unit], str], second: tuple[list[_Unit], str], count_tokens: TokenCounter) -> bool:
+def _joinable(
+    first: tuple[list[_Unit], str], second: tuple[list[_Unit], str], count_tokens: TokenCounter, slide_deck: bool
+) -> bool:
     """A fragment joins only its own report section: a short slide of its own ("Connect with us" and a
-    contact) is a passage users ask about, and filed under the slide before it, it was never found."""
+    contact) is a passage users ask about, and filed under the slide before it, it was never found.
+
+    In a slide deck it joins only its own slide: a chunk is cited by its first slide, so a short slide ("Results"
+    over "Waits fell.") joined to the next sent readers to a slide without the facts they were quoted. Other
+    formats still join across pages: a deck exported as PDF or OCR'd to text, whose title-only pages are the
+    fragments this was written for, keeps the chunks the evals were measured on.
+    """
     return (
-        not _has_case_study(first[0])
+        not (slide_deck and _pages(first[0]) != _pages(second[0]))
+        and not _has_case_study(first[0])
         and not _has_case_study(second[0])
         and first[0][-1].path[:1] == second[0][0].path[:1]
         and count_tokens(first[1]) + count_tokens(second[1]) <= MAX_CHUNK_TOKENS
     )
+
+
+def _pages(group: list[_Unit]) -> set[int | None]:
+    return {block.page for unit in group for block in unit.blocks}
 
 
 def _has_case_study(group: list[_Unit]) -> bool:

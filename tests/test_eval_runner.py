@@ -6,7 +6,7 @@ import argparse
 import io
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -27,8 +27,10 @@ from assistant.records import (
     Timings,
     Turn,
 )
+from assistant.ui_format import eval_failure_markdown
 from evals.golden_check import DEFAULT_GOLDEN_SET, GoldItem, GoldSource, load_golden_set
 from evals.runner import (
+    RetrievedSource,
     add_eval_arguments,
     check_thresholds,
     judge_from_settings,
@@ -249,6 +251,18 @@ def test_full_run_scores_each_kind_of_question() -> None:
     assert follow_call[1] == QUESTIONS[3].history and follow_call[2] == 10
 
 
+def test_a_retrieved_slide_is_recorded_with_its_format_and_shown_as_a_slide() -> None:
+    """Results recorded page numbers without saying a deck's were slides, so the hub showed "p. 4"."""
+    deck = replace(_chunk("Waits fell.", 1), page=4, file_format="pptx")
+    recorded = RetrievedSource.from_retrieved(RetrievedChunk(deck, 0.5)).to_json()
+
+    assert recorded["metadata"]["file_format"] == "pptx"
+    assert "Key theme 1, slide 4*" in eval_failure_markdown({"retrieved": [recorded]})
+    # Results written before the format was recorded still read, their pages as pages.
+    del recorded["metadata"]["file_format"]
+    assert "Key theme 1, p. 4*" in eval_failure_markdown({"retrieved": [recorded]})
+
+
 def test_results_json_has_the_documented_shape(tmp_path: Path) -> None:
     run = run_eval(_pipeline(), QUESTIONS, retrieval_only=False, questions_file="q.jsonl")
     path = write_results(run, tmp_path / "nested" / "results.json")
@@ -286,6 +300,7 @@ def test_results_json_has_the_documented_shape(tmp_path: Path) -> None:
         "section",
         "page",
         "page_label",
+        "file_format",
         "kind",
         "organisations",
         "chunk_id",

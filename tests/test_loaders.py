@@ -14,8 +14,17 @@ import docx
 import pptx
 import pytest
 from fpdf import FPDF
+from lxml import etree
 from PIL import Image
+from pptx.chart.data import CategoryChartData, XyChartData
+from pptx.enum.chart import XL_CHART_TYPE
+from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+from pptx.opc.package import Part
+from pptx.opc.packuri import PackURI
+from pptx.oxml import parse_xml
+from pptx.oxml.ns import qn
 from pptx.oxml.xmlchemy import OxmlElement
+from pptx.presentation import Presentation as PptxPresentation
 from pptx.slide import Slide
 from pptx.util import Inches
 from pypdf import PageObject, PdfReader, PdfWriter
@@ -61,6 +70,9 @@ def encrypted_pdf(path: Path, user_password: str) -> Path:
     writer.write(buffer)
     path.write_bytes(buffer.getvalue())
     return path
+
+
+DIAGRAM_NS = "http://schemas.openxmlformats.org/drawingml/2006/diagram"
 
 
 def unreadable_reason(path: Path) -> str:
@@ -611,6 +623,139 @@ def test_word_document_named_pptx_is_refused_as_another_office_file(tmp_path: Pa
     assert unreadable_reason(path) == (
         "not a PowerPoint file: another Office document (Word or Excel?) named .pptx; check the file"
     )
+
+
+def _saved(deck: PptxPresentation, path: Path) -> Path:
+    deck.save(str(path))
+    return path
+
+
+def test_pptx_chart_title_series_and_category_labels_are_read(tmp_path: Path) -> None:
+    """A chart-only slide was reported as "images only? run OCR" although its words are in the file."""
+    deck = pptx.Presentation()
+    chart_data = CategoryChartData()
+    chart_data.categories = ["Jan", "Feb"]
+    chart_data.add_series("Median wait (hours)", (9, 4))
+    titled = deck.slides.add_slide(deck.slide_layouts[5])
+    titled.shapes.title.text = "Waits by month"
+    size = (Inches(1), Inches(1.5), Inches(6), Inches(4))
+    chart = titled.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, *size, chart_data).chart
+    chart.has_title = True
+    chart.chart_title.text_frame.text = "Median wait fell\nfrom 9 to 4 hours"
+    deck.slides.add_slide(deck.slide_layouts[6]).shapes.add_chart(XL_CHART_TYPE.LINE, *size, chart_data)
+
+    document = load_document(_saved(deck, tmp_path / "charts.pptx"))
+
+    assert [(page.number, page.text) for page in document.pages] == [
+        (
+            1,
+            "# Waits by month\n\n"
+            "Chart: Median wait fell from 9 to 4 hours\nSeries: Median wait (hours)\nCategories: Jan, Feb",
+        ),
+        (2, "Chart\nSeries: Median wait (hours)\nCategories: Jan, Feb"),
+    ]
+    assert document.warnings == ()
+
+
+def test_pptx_chart_without_words_is_reported_as_unread_not_as_a_picture(tmp_path: Path) -> None:
+    deck = pptx.Presentation()
+    deck.slides.add_slide(deck.slide_layouts[5]).shapes.title.text = "Waits by month"
+    points = XyChartData()
+    points.add_series("").add_data_point(1, 9)
+    chart_slide = deck.slides.add_slide(deck.slide_layouts[6])
+    chart_slide.shapes.add_chart(XL_CHART_TYPE.XY_SCATTER, Inches(1), Inches(1), Inches(6), Inches(4), points)
+
+    document = load_document(_saved(deck, tmp_path / "scatter.pptx"))
+
+    assert [page.number for page in document.pages] == [1]
+    assert document.warnings == ("slide 2: chart/diagram text not read",)
+
+
+def _add_smartart(slide: Slide, boxes: list[str]) -> None:
+    """A SmartArt graphic frame and its data part, as PowerPoint writes them (without the layout, style and
+    colour parts, which hold no text)."""
+    points = "".join(
+        f'<dgm:pt modelId="{{{number}}}"><dgm:prSet/><dgm:spPr/><dgm:t><a:bodyPr/><a:p><a:r><a:t>{text}</a:t></a:r>'
+        "</a:p></dgm:t></dgm:pt>"
+        for number, text in enumerate(boxes, start=1)
+    )
+    data = (
+        f'<dgm:dataModel xmlns:dgm="{DIAGRAM_NS}" xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
+        f'<dgm:ptLst><dgm:pt modelId="{{0}}" type="doc"><dgm:prSet/><dgm:spPr/></dgm:pt>{points}</dgm:ptLst>'
+        "</dgm:dataModel>"
+    )
+    part = Part(
+        PackURI("/ppt/diagrams/data1.xml"),
+        "application/vnd.openxmlformats-officedocument.drawingml.diagramData+xml",
+        slide.part.package,
+        data.encode(),
+    )
+    relationship = slide.part.relate_to(part, RT.DIAGRAM_DATA)
+    frame = (
+        f'<p:graphicFrame xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" '
+        f'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:dgm="{DIAGRAM_NS}" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<p:nvGraphicFramePr><p:cNvPr id="90" name="Diagram 1"/><p:cNvGraphicFramePr/><p:nvPr/></p:nvGraphicFramePr>'
+        '<p:xfrm><a:off x="914400" y="1828800"/><a:ext cx="5486400" cy="3200400"/></p:xfrm>'
+        f'<a:graphic><a:graphicData uri="{DIAGRAM_NS}"><dgm:relIds r:dm="{relationship}" r:lo="" r:qs="" r:cs=""/>'
+        "</a:graphicData></a:graphic></p:graphicFrame>"
+    )
+    slide.shapes._spTree.append(parse_xml(frame))
+
+
+def test_pptx_smartart_boxes_are_read(tmp_path: Path) -> None:
+    deck = pptx.Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = "How the pilot ran"
+    _add_smartart(slide, ["Plan the unit", "Open 8am to 8pm", "Review after six months"])
+
+    document = load_document(_saved(deck, tmp_path / "smartart.pptx"))
+
+    assert document.pages[0].text == "# How the pilot ran\n\nPlan the unit\nOpen 8am to 8pm\nReview after six months"
+    assert document.warnings == ()
+
+
+def test_pptx_shape_that_cannot_be_read_costs_a_warning_not_the_deck(tmp_path: Path) -> None:
+    """An ink drawing (a content part) is a shape python-pptx has no class for: it raised, and the whole deck
+    was refused as damaged."""
+    deck = pptx.Presentation()
+    cover = deck.slides.add_slide(deck.slide_layouts[5])
+    cover.shapes.title.text = "Results"
+    ink = etree.SubElement(cover.shapes._spTree, qn("p:contentPart"))
+    ink.set(qn("r:id"), "rId99")
+    cover.shapes.add_textbox(Inches(1), Inches(2), Inches(6), Inches(1)).text_frame.text = "Waits fell by half."
+    deck.slides.add_slide(deck.slide_layouts[5]).shapes.title.text = "Next steps"
+
+    document = load_document(_saved(deck, tmp_path / "inked.pptx"))
+
+    assert [(page.number, page.text) for page in document.pages] == [
+        (1, "# Results\n\nWaits fell by half."),
+        (2, "# Next steps"),
+    ]
+    assert len(document.warnings) == 1
+    assert document.warnings[0].startswith("slide 1: a shape could not be read and was left out (")
+
+
+def test_pptx_whose_slides_are_all_hidden_says_so(tmp_path: Path) -> None:
+    deck = pptx.Presentation()
+    for title in ("Draft", "Spare"):
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = title
+        slide.element.set("show", "0")
+
+    reason = unreadable_reason(_saved(deck, tmp_path / "hidden.pptx"))
+
+    assert reason == "every slide is hidden: unhide the slides to index (PowerPoint: Slide Show > Hide Slide)"
+
+
+def test_pptx_of_empty_placeholders_says_it_has_no_text_rather_than_asking_for_ocr(tmp_path: Path) -> None:
+    deck = pptx.Presentation()
+    for layout in (deck.slide_layouts[0], deck.slide_layouts[1]):
+        deck.slides.add_slide(layout)
+
+    reason = unreadable_reason(_saved(deck, tmp_path / "unfilled.pptx"))
+
+    assert reason == "no text on any slide: its slides hold only empty placeholders or shapes"
 
 
 # --------------------------------------------------------------------------------------------- HTML

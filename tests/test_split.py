@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pptx
 from fpdf import FPDF
+from pptx.util import Inches
 
 from assistant.records import Chunk, DocumentInfo, LoadedDocument, PageText
 from assistant.ui_format import source_location
@@ -529,3 +531,49 @@ def test_chart_labels_before_a_page_break_take_no_continuation(tmp_path: Path) -
 
     assert "generally seen as walkable" in text
     assert "30%\ngenerally" not in text
+
+
+def _deck_chunks(path: Path, slides: list[tuple[str | None, str | list[tuple[str, ...]]]]) -> list[Chunk]:
+    """A PowerPoint deck of titled or untitled slides, each holding a text box or a table, loaded and split."""
+    deck = pptx.Presentation()
+    for title, content in slides:
+        slide = deck.slides.add_slide(deck.slide_layouts[5 if title else 6])
+        if title:
+            slide.shapes.title.text = title
+        if isinstance(content, str):
+            slide.shapes.add_textbox(Inches(1), Inches(2), Inches(8), Inches(3)).text_frame.text = content
+        else:
+            shape = slide.shapes.add_table(len(content), len(content[0]), Inches(1), Inches(2), Inches(6), Inches(2))
+            for row, values in enumerate(content):
+                for column, value in enumerate(values):
+                    shape.table.cell(row, column).text = value
+    deck.save(str(path))
+    return split_document(load_document(path), build_organisation_index())
+
+
+def test_a_short_slide_in_a_deck_is_not_cited_for_the_next_slides_facts(tmp_path: Path) -> None:
+    """Joined to the untitled slide after it, "Waits fell." made one chunk cited "slide 2" whose figures are on
+    slide 3."""
+    pilot = (
+        "The median wait in the emergency department fell from nine hours to four hours after the same day "
+        "emergency care unit opened, and admissions fell from 62% to 48% over the six months of the pilot."
+    )
+    chunks = _deck_chunks(
+        tmp_path / "waits.pptx",
+        [
+            ("Deck about waits", "The programme and its aims for the year ahead in the region."),
+            ("Results", "Waits fell."),
+            (None, pilot),
+        ],
+    )
+
+    assert _containing(chunks, "Waits fell.").page_reference == "slide 2"
+    assert _containing(chunks, "from nine hours to four hours").page_reference == "slide 3"
+
+
+def test_an_untitled_table_slide_is_cited_at_its_own_slide(tmp_path: Path) -> None:
+    table = [("Site", "Before", "After"), ("Torbay", "9", "4"), ("Leeds", "8", "5")]
+    chunks = _deck_chunks(tmp_path / "table.pptx", [("Background", "We started in 2022."), (None, table)])
+
+    assert _containing(chunks, "We started in 2022.").page_reference == "slide 1"
+    assert _containing(chunks, "Torbay | 9 | 4").page_reference == "slide 2"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from assistant.context import source_label
 from assistant.records import Answer, CaseStudy, Chunk, Citation, Filters, Source, Timings
 from assistant.ui_format import (
     Exchange,
@@ -140,6 +141,17 @@ def test_a_slide_deck_source_is_located_by_its_slide_and_a_pdf_by_its_page() -> 
     assert "p. 4" not in rendered + exported
 
 
+def test_the_models_source_label_names_a_slide_as_a_slide_and_a_page_by_its_printed_name() -> None:
+    """The prompt told the model a deck's passage was on "p. 4", which it then repeated to the user."""
+    deck = replace(make_chunk("c3", FELLOW_PASSAGE, 4), file_format="pptx")
+    report = replace(make_chunk("c4", CW_PASSAGE, 61), page_label="59", file_format="pdf")
+    unlabelled = replace(make_chunk("c5", CW_PASSAGE, 61), file_format="pdf")
+
+    assert source_label(deck) == "Case study: CW+ working in partnership | Key theme 2 | slide 4"
+    assert source_label(report) == "Case study: CW+ working in partnership | Key theme 2 | p. 59"
+    assert source_label(unlabelled).endswith("| p. 61")
+
+
 def test_sources_escape_document_text() -> None:
     hostile = "<script>alert('x')</script> Funding comes from the charity."
     rendered = sources_html((Source(1, make_chunk("c9", hostile, 3), hostile),))
@@ -234,6 +246,13 @@ def test_eval_failure_detail_shows_failures_answer_and_passages() -> None:
     assert "> The charity CW+." in detail
     assert "1. *Report, Governance, p. 4*: CW+ funds it." in detail
     assert "2. *Report, Culture, p. 7 (PDF p. 9)*: Fellows." in detail
+
+
+def test_eval_failure_detail_names_a_retrieved_slide_as_a_slide() -> None:
+    slide = {"doc_title": "Deck", "section": "Results", "page": 4, "file_format": "pptx", "text": "Waits fell."}
+    item = {"id": "w-1", "kind": "fact", "question": "Did waits fall?", "retrieved": [{"metadata": slide}]}
+
+    assert "1. *Deck, Results, slide 4*" in eval_failure_markdown(item)
 
 
 def test_the_upload_summary_counts_copies_skipped_and_names_them() -> None:
