@@ -425,6 +425,9 @@ _COMPOUND_PREFIXES = frozenset({"self", "well", "non", "cross"})
 RUNNING_LINE_MIN_PAGES = 3
 RUNNING_LINE_SHARE = 0.3
 RUNNING_LINE_DEPTH = 3
+# Points a running line may move between pages and still sit in one place: a sample municipal plan's header
+# moves by 6 pt between its page templates; a heading with one more line of text above it moves by a line.
+RUNNING_LINE_DRIFT = 8.0
 _NUMBER_TOKEN = re.compile(r"(?<![\d.,])\d{1,6}(?![\d.,]\d)")
 _PAGE_NUMBER_LINE = re.compile(r"(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:/|of)\s*\d{1,4})?", re.IGNORECASE)
 
@@ -600,9 +603,13 @@ def drop_running_lines(pages: list[PageText], fonts: Sequence[LineFonts] = ()) -
 
     ``fonts`` (one per page, when known) refine this. A line its font marks as a heading never counts by its
     number: "Key theme 1" to "Key theme 5" on five slides in a row have the offset of a running header, and
-    once dropped, the headless slides joined the slide before them and were cited at its page. A two-page
-    document has too few pages to tell a running line from a repeated heading by repetition alone, so there
-    only lines set smaller than the body on both pages go (its header, footer and page number).
+    once dropped, the headless slides joined the slide before them and were cited at its page. A heading that
+    opens its page (see :func:`_opening_heading_height`) counts only on the pages where it sits in one place
+    (within ``RUNNING_LINE_DRIFT``): a running header is drawn where the page template puts it, while a
+    "Case study: ..." or "Key findings" heading repeated word for word moves with the text above it, and
+    dropped, it took its case study's kind and organisation with it. A two-page document has too few pages
+    to tell a running line from a repeated heading by repetition alone, so there only lines set smaller than
+    the body on both pages go (its header, footer and page number).
     """
     if len(pages) < 2 or (len(pages) < RUNNING_LINE_MIN_PAGES and not fonts):
         return pages
@@ -614,13 +621,18 @@ def drop_running_lines(pages: list[PageText], fonts: Sequence[LineFonts] = ()) -
             return []
         return _running_keys(line.strip(), page.number or index + 1, numbered=not font.is_heading(line))
 
-    seen: dict[tuple[str, int | None], set[int]] = {}
+    # For each key, the pages it is on and, where it is a heading opening the page, its height there.
+    seen: dict[tuple[str, int | None], dict[int, float | None]] = {}
     for index, page in enumerate(pages):
-        for line in _edge_lines(page.text):
-            for key in keys(index, line):
-                seen.setdefault(key, set()).add(index)
+        lines = page.text.split("\n")
+        for position in sorted(_edge_indices(lines)):
+            height = _opening_heading_height(lines, position, font_of[index])
+            for key in keys(index, lines[position]):
+                where = seen.setdefault(key, {})
+                # Twice on one page, at two heights or once not as a heading opening it: it is in place there.
+                where[index] = height if where.get(index, height) == height else None
     needed = max(min(RUNNING_LINE_MIN_PAGES, len(pages)), math.ceil(RUNNING_LINE_SHARE * len(pages)))
-    running = {key for key, where in seen.items() if len(where) >= needed}
+    running = {key for key, where in seen.items() if _pages_in_one_place(where) >= needed}
     if not running:
         return pages
     cleaned: list[PageText] = []
@@ -636,6 +648,26 @@ def drop_running_lines(pages: list[PageText], fonts: Sequence[LineFonts] = ()) -
         if text.strip():
             cleaned.append(replace(page, text=text))
     return cleaned
+
+
+def _opening_heading_height(lines: list[str], position: int, font: LineFonts) -> float | None:
+    """How far below the top of its page the line at ``position`` sits, when it is a heading that opens the
+    page: among its first ``RUNNING_LINE_DEPTH`` lines and not its last (it heads the text after it, as a
+    chart legend or margin title near the foot of the page does not); else None."""
+    filled = [index for index, line in enumerate(lines) if line.strip()]
+    opening = position in filled[:RUNNING_LINE_DEPTH] and position not in filled[-RUNNING_LINE_DEPTH:]
+    return font.height(lines[position]) if opening and font.is_heading(lines[position]) else None
+
+
+def _pages_in_one_place(where: Mapping[int, float | None]) -> int:
+    """The most pages a line is on in one place: every page where its height does not count (see
+    :func:`_opening_heading_height`), and those where it opens the page within ``RUNNING_LINE_DRIFT`` of one
+    height."""
+    heights = sorted(height for height in where.values() if height is not None)
+    placed = max(
+        (sum(1 for other in heights if 0 <= other - height <= RUNNING_LINE_DRIFT) for height in heights), default=0
+    )
+    return len(where) - len(heights) + placed
 
 
 def _edge_indices(lines: list[str]) -> set[int]:

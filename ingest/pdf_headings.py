@@ -12,7 +12,9 @@ which is matched to an extracted line by its letters, ignoring spaces. A visitor
 means that line is not marked; at worst the splitter guesses, as it does for a PDF set in one font.
 The same pass gives each run's position, so a page that pypdf reads across two columns is read column by
 column instead (:func:`_read_by_columns`), its lines' styles with it; on any other page a table is
-written row by row (:func:`ingest.pdf_tables.read_tables`).
+written row by row (:func:`ingest.pdf_tables.read_tables`). Each line's height on the page is kept too: a
+heading repeated on several pages is told from a running header by where it sits
+(:func:`ingest.loaders.drop_running_lines`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 from pypdf import PageObject
@@ -55,10 +57,12 @@ _X_TOLERANCE = 2.0
 
 @dataclass
 class _Line:
-    """Text runs drawn on one baseline, with how many of their letters are set in each style."""
+    """Text runs drawn on one baseline (``y``, in the page's coordinates), with how many of their letters are
+    set in each style."""
 
     text: list[str] = field(default_factory=list)
     styles: Counter[tuple[float, bool]] = field(default_factory=Counter)
+    y: float | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ class _Segment:
         return "".join(run.text for run in self.runs).strip()
 
     def line(self) -> _Line:
-        line = _Line()
+        line = _Line(y=self.y)
         for run in self.runs:
             if run.letters:
                 line.text.append(run.letters)
@@ -106,9 +110,11 @@ class _Segment:
 
 @dataclass(frozen=True)
 class PageStyles:
-    """One page's visual lines: their letters (spaces removed) and the style of each letter."""
+    """One page's visual lines: their letters (spaces removed) and the style of each letter; and, where the
+    page's size is known, each line's letters and the height of its baseline below the top of the page."""
 
     lines: tuple[tuple[str, tuple[tuple[tuple[float, bool], int], ...]], ...]
+    heights: tuple[tuple[str, float], ...] = ()
 
 
 def page_styles(page: PageObject) -> tuple[str, PageStyles]:
@@ -139,7 +145,7 @@ def page_styles(page: PageObject) -> tuple[str, PageStyles]:
             return
         runs.append(_Run(text, letters, x, y, style))
         if not lines or y != last_y or "\n" in text.rstrip(" "):
-            lines.append(_Line())
+            lines.append(_Line(y=y))
         last_y = y
         lines[-1].text.append(letters)
         lines[-1].styles[style] += len(letters)
@@ -148,19 +154,25 @@ def page_styles(page: PageObject) -> tuple[str, PageStyles]:
     if not readable:
         return text, PageStyles(())
     in_order = "".join(run.text for run in runs) == text
-    columns = _read_by_columns(runs, _page_width(page)) if in_order else None
+    width, top = _page_extent(page)
+    columns = _read_by_columns(runs, width) if in_order else None
     if columns is not None:
         text, lines = columns
     elif in_order:
         text = read_tables(runs) or text
-    return text, PageStyles(tuple(("".join(line.text), tuple(line.styles.items())) for line in lines))
+    return text, PageStyles(
+        tuple(("".join(line.text), tuple(line.styles.items())) for line in lines),
+        tuple(("".join(line.text), round(top - line.y, 1)) for line in lines if top is not None and line.y is not None),
+    )
 
 
-def _page_width(page: PageObject) -> float | None:
+def _page_extent(page: PageObject) -> tuple[float | None, float | None]:
+    """The page's width and the y of its top edge; None for a fake or damaged page without a media box (its
+    lines are then read as extracted, and their heights are unknown)."""
     try:
-        return float(page.mediabox.width)
-    except Exception:  # a fake or damaged page without a media box: its lines are read as extracted
-        return None
+        return float(page.mediabox.width), float(page.mediabox.top)
+    except Exception:
+        return None, None
 
 
 def _read_by_columns(runs: Sequence[_Run], width: float | None) -> tuple[str, list[_Line]] | None:
@@ -350,7 +362,7 @@ def kept_lines(styles: PageStyles, text: str) -> PageStyles:
     line's letters, so it is never marked as a heading."""
     letters = _letters(text)
     drawn = _letters(text.replace(CELL_SEPARATOR, ""))
-    return PageStyles(tuple(line for line in styles.lines if line[0] in letters or line[0] in drawn))
+    return replace(styles, lines=tuple(line for line in styles.lines if line[0] in letters or line[0] in drawn))
 
 
 def heading_levels(pages: Sequence[PageStyles]) -> tuple[dict[str, int], ...]:
@@ -379,10 +391,12 @@ def heading_levels(pages: Sequence[PageStyles]) -> tuple[dict[str, int], ...]:
 
 @dataclass(frozen=True)
 class LineFonts:
-    """What one page's fonts say about its lines, by their letters: which are headings, which small print."""
+    """What one page's fonts say about its lines, by their letters: which are headings, which small print;
+    and where its lines sit (see :attr:`PageStyles.heights`)."""
 
     headings: frozenset[str] = frozenset()
     small_print: frozenset[str] = frozenset()
+    heights: tuple[tuple[str, float], ...] = ()
 
     def is_heading(self, line: str) -> bool:
         """Whether :func:`mark_headings` would mark ``line`` as a heading."""
@@ -392,15 +406,22 @@ class LineFonts:
     def is_small_print(self, line: str) -> bool:
         return _letters(line) in self.small_print
 
+    def height(self, line: str) -> float | None:
+        """How far below the top of the page ``line`` is drawn (the first line with its letters); None when
+        unknown."""
+        letters = _letters(line)
+        return next((height for key, height in self.heights if key == letters), None)
+
 
 def line_fonts(pages: Sequence[PageStyles], body_from: Sequence[PageStyles]) -> tuple[LineFonts, ...]:
     """For each page, its heading and small-print lines, against the body style of ``body_from`` (the pages
     without their running lines, as :func:`heading_levels` is given them).
 
-    Running lines are found before the headings are marked, and the fonts settle two cases the words cannot:
-    a numbered heading on consecutive pages ("Key theme 1" to "Key theme 5") has a number that follows the
-    page, as a running header's does; and in a two-page document a footer repeats only once, as a heading
-    might, but it is set smaller than the body.
+    Running lines are found before the headings are marked, and the fonts settle three cases the words
+    cannot: a numbered heading on consecutive pages ("Key theme 1" to "Key theme 5") has a number that follows
+    the page, as a running header's does; a heading repeated word for word ("Case study: ...") recurs as a
+    running header does, but not in one place; and in a two-page document a footer repeats only once, as a
+    heading might, but it is set smaller than the body.
     """
     body = _body_style(body_from)
     if body is None:
@@ -409,6 +430,7 @@ def line_fonts(pages: Sequence[PageStyles], body_from: Sequence[PageStyles]) -> 
         LineFonts(
             frozenset(letters for letters, styles in page.lines if letters and _heading_size(styles, body) is not None),
             frozenset(letters for letters, styles in page.lines if letters and _small_print(styles, body)),
+            page.heights,
         )
         for page in pages
     )

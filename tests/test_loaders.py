@@ -174,6 +174,104 @@ def test_pdf_running_headers_and_footers_are_dropped_but_numbered_headings_kept(
     assert [page.number for page in document.pages] == [1, 2, 3, 4, 5]
 
 
+LEARNING_REPORT_TITLE = "NHS InSites Learning Report"
+CASE_STUDY_HEADING = "Case study: Leeds Teaching Hospitals NHS Trust"
+# Each page: what stands above its heading (a line of text, or blank space), the heading, and its body.
+_LEARNING_REPORT_PAGES = [
+    (
+        "",
+        "Introduction",
+        "This report shares what sites learned in the second year of the programme.\n"
+        "Eight trusts took part, from acute hospitals to community providers.\n"
+        "Each site assessed its innovation function against the same framework.",
+    ),
+    (
+        "",
+        CASE_STUDY_HEADING,
+        "The virtual ward team monitored 420 patients at home over the winter.\n"
+        "The ward freed an average of 35 hospital beds a day.\n"
+        "Consultants reviewed every patient on a daily video round.",
+    ),
+    (
+        "The virtual ward grew in its second year.",
+        CASE_STUDY_HEADING,
+        "Nurses triaged alerts from a central hub staffed around the clock.\n"
+        "Readmissions within 30 days fell by 12 per cent.\n"
+        "Community teams took over patients who needed visits.",
+    ),
+    (
+        "",
+        "Key findings",
+        "Sites that protected staff time sustained their projects for longer.\n"
+        "Boards that sponsored innovation funded it from core budgets.\n"
+        "Partnerships with universities brought evaluation skills.",
+    ),
+    (
+        "\n",
+        CASE_STUDY_HEADING,
+        "Patients rated the service 4.7 out of 5 in the exit survey.\n"
+        "The trust now funds the virtual ward from its core budget.\n"
+        "Two neighbouring trusts have adopted the same model.",
+    ),
+    (
+        "",
+        "Next steps",
+        "The programme will publish a self-assessment tool in spring.\n"
+        "Sites will repeat the assessment after twelve months.\n"
+        "Findings will be shared through the regional networks.",
+    ),
+]
+
+
+def learning_report(path: Path, title_style: tuple[str, int] = ("", 9)) -> Path:
+    """A six-page report whose pages carry its title as a running header (in ``title_style``) and a footer
+    with the page number, and whose case study opens three of them with the same heading, set in bold
+    above the body, at three heights: under the header, under a line of text, and under a picture's space."""
+
+    class _Report(FPDF):
+        def header(self) -> None:
+            self.set_font("helvetica", *title_style)
+            self.cell(0, 8, LEARNING_REPORT_TITLE, new_x="LMARGIN", new_y="NEXT")
+            self.ln(4)
+
+        def footer(self) -> None:
+            self.set_y(-15)
+            self.set_font("helvetica", size=9)
+            self.cell(0, 10, f"{LEARNING_REPORT_TITLE} 2025 | {self.page_no()}", align="C")
+
+    pdf = _Report()
+    for above, heading, body in _LEARNING_REPORT_PAGES:
+        pdf.add_page()
+        pdf.set_font("helvetica", size=11)
+        if above.strip():
+            pdf.multi_cell(0, 7, above, new_x="LMARGIN", new_y="NEXT")
+        elif above:
+            pdf.ln(30)
+        pdf.set_font("helvetica", "B", 14)
+        pdf.cell(0, 10, heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("helvetica", size=11)
+        pdf.multi_cell(0, 7, body)
+    pdf.output(str(path))
+    return path
+
+
+@pytest.mark.parametrize("title_style", [("", 9), ("B", 14)], ids=["small-title", "title-set-as-a-heading"])
+def test_a_heading_repeated_word_for_word_is_kept_while_the_running_header_goes(
+    tmp_path: Path, title_style: tuple[str, int]
+) -> None:
+    """The case study's heading opens three of six pages word for word, as a running header would, and was
+    dropped as one (its pages then lost their case study). It moves with the text above it; the report's
+    title stays in one place, and goes even when it is set as large and bold as the heading."""
+    document = load_document(learning_report(tmp_path / "learning-report.pdf", title_style))
+
+    expected = [
+        "\n".join(part for part in (above.strip(), f"# {heading}", body) if part)
+        for above, heading, body in _LEARNING_REPORT_PAGES
+    ]
+    assert [page.text for page in document.pages] == expected
+    assert [page.number for page in document.pages] == [1, 2, 3, 4, 5, 6]
+
+
 def labelled_pdf(path: Path, texts: list[str]) -> Path:
     """A PDF whose first two sheets are numbered i, ii and whose third starts the printed numbering at 1,
     as a report with a cover and a contents page is."""

@@ -14,7 +14,7 @@ from ingest.loaders import load_document
 from ingest.organisations import build_organisation_index
 from ingest.split import MAX_CASE_STUDY_TOKENS, MAX_CHUNK_TOKENS, _blocks, estimate_tokens, split_document
 from tests.conftest import TINY_REPORT
-from tests.test_loaders import _slide_deck, labelled_pdf
+from tests.test_loaders import CASE_STUDY_HEADING, LEARNING_REPORT_TITLE, _slide_deck, labelled_pdf, learning_report
 
 
 def _document(text: str, pages: tuple[PageText, ...] | None = None, title: str = "Report") -> LoadedDocument:
@@ -128,6 +128,20 @@ def test_pdf_pages_are_kept_on_chunks(tmp_path: Path) -> None:
     assert torbay.kind == "case_study"
     assert "Torbay and South Devon NHS Foundation Trust" in torbay.organisations
     assert {chunk.page for chunk in chunks if "Fellowships" in chunk.text} == {3}
+
+
+def test_a_case_study_heading_repeated_on_pdf_pages_tags_each_page_with_its_trust(tmp_path: Path) -> None:
+    """The heading that opens the case study on three pages repeats word for word, as a running header does;
+    dropped as one, those pages were filed under "Introduction" and "Key findings" with no trust named."""
+    document = load_document(learning_report(tmp_path / "learning-report.pdf"))
+    chunks = split_document(document, build_organisation_index())
+
+    studies = [chunk for chunk in chunks if chunk.kind == "case_study"]
+    assert sorted(chunk.page for chunk in studies) == [2, 3, 5]
+    assert all(chunk.section_path == (CASE_STUDY_HEADING,) for chunk in studies)
+    assert all("Leeds Teaching Hospitals NHS Trust" in chunk.organisations for chunk in studies)
+    assert {chunk.page for chunk in chunks if chunk.kind != "case_study"} == {1, 4, 6}
+    assert not any(LEARNING_REPORT_TITLE in chunk.text for chunk in chunks), "the running header and footer go"
 
 
 def test_a_fragment_slide_joins_the_passage_after_it() -> None:
