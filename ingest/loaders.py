@@ -328,16 +328,30 @@ def _humanise_stem(path: Path) -> str:
 
 def _read_text_file(path: Path, raw: bytes) -> _Extraction:
     text, notes = _decode_text(path, raw)
-    page = PageText(number=None, text=_OCR_BULLET.sub("- ", _normalise_line_endings(text)))
+    page = PageText(number=None, text=_list_items(_normalise_line_endings(text)))
     return _Extraction(pages=(page,), warnings=notes)
 
 
-# OCR reads a slide's round bullet as a guillemet ("« 85% of comments were from HIN representatives"). At a
-# line's start it becomes "- ", so the sentence splitter sees the list it is, the list joins its introduction
-# as one quotable unit, and no stray "«" is quoted to the user. A guillemet opening a quotation, closed by a
-# "»" after some text before the next blank or bulleted line, is left alone. ("+" is not read as a bullet:
-# "+ 5 points" is a figure.)
+# OCR reads a slide's round bullet as a guillemet ("« 85% of comments were from HIN representatives"), or as
+# "+". At a line's start it becomes "- ", so the sentence splitter sees the list it is, the list joins its
+# introduction as one quotable unit, and no stray "«" is quoted to the user. A guillemet opening a quotation,
+# closed by a "»" after some text before the next blank or bulleted line, is left alone; a "+" is a bullet only
+# beside another list item ("Net change:\n+ 5 points" is a figure).
 _OCR_BULLET = re.compile(r"^[ \t]*[«»](?!(?:[^\n]|\n(?![ \t]*[\n«»]))*?[^\s«»][ \t]?»)[ \t]+(?=\S)", re.MULTILINE)
+_PLUS_ITEM = re.compile(r"^[ \t]*\+[ \t]+(?=\S)")
+_LIST_ITEM_LINE = re.compile(r"^[ \t]*[-*•+][ \t]+\S")
+
+
+def _list_items(text: str) -> str:
+    """``text`` with OCR'd bullets ("«", and "+" beside a list item) written as markdown's "- "."""
+    lines = _OCR_BULLET.sub("- ", text).split("\n")
+    return "\n".join(
+        _PLUS_ITEM.sub("- ", line)
+        if _PLUS_ITEM.match(line)
+        and any(_LIST_ITEM_LINE.match(lines[other]) for other in (index - 1, index + 1) if 0 <= other < len(lines))
+        else line
+        for index, line in enumerate(lines)
+    )
 
 
 def _read_markdown(path: Path, raw: bytes) -> _Extraction:

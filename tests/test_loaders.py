@@ -1011,12 +1011,14 @@ def test_ocr_bullets_become_list_items_but_quotations_and_plus_signs_stay(tmp_pa
     """OCR reads a slide's round bullet as "«"; left as it is, the list is one run-on sentence quoted with "«"."""
     path = tmp_path / "slides.txt"
     path.write_text(
-        "Q1 summary\n« 85% of comments were from HIN representatives\n» 50 comments were aligned to a theme\n"
+        "Q1 summary\n« 85% of comments were from HIN representatives\n+ 14% were from ICB colleagues\n"
+        "» 50 comments were aligned to a theme\n"
         "« Un mot » en français.\n« Une citation\nsur deux lignes »\n\nNet change:\n+ 5 points\n",
         encoding="utf-8",
     )
     assert load_document(path).pages[0].text == (
-        "Q1 summary\n- 85% of comments were from HIN representatives\n- 50 comments were aligned to a theme\n"
+        "Q1 summary\n- 85% of comments were from HIN representatives\n- 14% were from ICB colleagues\n"
+        "- 50 comments were aligned to a theme\n"
         "« Un mot » en français.\n« Une citation\nsur deux lignes »\n\nNet change:\n+ 5 points\n"
     )
 
@@ -1033,7 +1035,7 @@ def test_bundled_corpus_loads_with_catalogue_titles_and_verbatim_text_apart_from
         assert document.info.title == catalogue[path.name].title
         assert document.info.year == catalogue[path.name].year
         assert len(document.pages) == 1
-        bullets_as_items = re.sub(r"(?m)^[«»] ", "- ", path.read_text(encoding="utf-8"))
+        bullets_as_items = re.sub(r"(?m)^[«»+] ", "- ", path.read_text(encoding="utf-8"))
         assert document.pages[0].text == flatten_inline_html(bullets_as_items)
         assert document.warnings == ()
 
