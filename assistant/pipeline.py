@@ -85,10 +85,13 @@ UNSUPPORTED_LEAD_FLOOR = 0.55
 # first label opens with the refusal sentence, so the user (and the eval) reads it as the refusal it is.
 CLOSEST_PASSAGES = "The reports I have do not cover this directly. These are the passages closest to your question:"
 RELEVANT_PASSAGES = "I could not write a direct answer, but these passages from the reports are about your question:"
-# A question setting its organisation beside others: their passages are part of the answer.
+# A question setting its organisation beside others, or asking which others worked with it ("which health
+# innovation networks worked with NHS England ...?"): their passages are part of the answer.
 _COMPARISON = re.compile(
     r"\bcompar\w*|\bversus\b|\bvs\b\.?|\bdiffer\w*|\bsimilar\b|\bsame as\b|\blike (?:them|that)\b"
-    r"|\bother (?:trusts|sites|organi[sz]ations|places|teams)\b|\bothers\b|\bbesides\b|\belsewhere\b",
+    r"|\bother (?:trusts|sites|organi[sz]ations|places|teams)\b|\bothers\b|\bbesides\b|\belsewhere\b|\belse\b"
+    r"|\bwhich (?:\w+ ){0,2}(?:networks?|icbs?|hins?|partners?|compan(?:y|ies)|universit(?:y|ies)|charit(?:y|ies)"
+    r"|bodies|councils?)\b",
     re.IGNORECASE,
 )
 INJECTION_ONLY = "I can only answer questions about the reports, and I follow no instructions from the question itself."

@@ -57,6 +57,9 @@ _KINDS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
 )
 
 
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
+
+
 def _key(name: str) -> str:
     """Case-, apostrophe- and ampersand-insensitive key, so "Guy’s & St Thomas’" equals "guys and st thomas"."""
     lowered = name.lower().replace("&", " and ").replace("’", "").replace("'", "")
@@ -99,13 +102,17 @@ class OrganisationIndex:
 
         ``short`` also accepts short forms ("Leeds", "Buckinghamshire"): right for a question, where a place
         name means its trust, but not for tagging a report, where "in Leeds" may mean the city.
+
+        A possessive names its organisation too ("EEAST's survey", "Torbay's budget"): the text is read a
+        second time without them, as "Guy's and St Thomas'" must keep its "s" to match.
         """
         pattern, lookup = self._compiled(short)
         found: list[str] = []
-        for match in pattern.finditer(_key(text)):
-            canonical = lookup[match.group(0)]
-            if canonical not in found:
-                found.append(canonical)
+        for keyed in dict.fromkeys((_key(text), _key(_POSSESSIVE.sub("", text)))):
+            for match in pattern.finditer(keyed):
+                canonical = lookup[match.group(0)]
+                if canonical not in found:
+                    found.append(canonical)
         return tuple(found)
 
     def of_kind(self, text: str) -> tuple[str, ...]:

@@ -509,6 +509,13 @@ def test_points_for_a_question_about_one_trust_leave_out_other_trusts_case_studi
     _model(assistant).enqueue("EEAST surveyed all staff [1].")
     compared = assistant.ask("Is the EEAST trust-wide innovation programme funded by a charity, compared with others?")
     assert any("CW+" in line for line in compared.text.splitlines() if line.startswith("- "))
+    for question, focused in (
+        ("How did EEAST find out what its staff think about innovation?", True),
+        ("Which charities or partners fund EEAST's innovation work?", False),
+        ("Who else ran a staff survey like EEAST?", False),
+    ):
+        plan = assistant.plan(question)
+        assert (assistant._focus(plan, assistant.retrieve(question)) is not None) == focused, question
 
 
 def test_an_answer_that_skips_the_unknown_name_the_question_asks_about_becomes_the_closest_passages(

@@ -86,3 +86,12 @@ def test_a_kind_of_organisation_names_every_organisation_of_that_kind() -> None:
     assert "Alder Hey Children's NHS Foundation Trust" in index.of_kind("any children's hospitals doing this?")
     assert index.of_kind("what did the ambulance crews say?") == ()  # a kind of organisation, not of staff
     assert index.of_kind("what did HIN and ICB people say?") == ()
+
+
+def test_a_possessive_names_its_organisation_and_guys_keeps_its_s() -> None:
+    """ "What is Torbay's budget?" asks about Torbay: before, the possessive hid the name from retrieval's boost."""
+    index = build_organisation_index()
+    assert index.find("EEAST's staff survey", short=True) == ("East of England Ambulance Service NHS Trust",)
+    assert index.find("What is Torbay’s budget?", short=True) == ("Torbay and South Devon NHS Foundation Trust",)
+    assert index.find("Guy's and St Thomas' NHS Foundation Trust") == ("Guy's and St Thomas' NHS Foundation Trust",)
+    assert index.find("the sites' budgets and the trusts' plans") == ()
