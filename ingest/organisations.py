@@ -117,8 +117,13 @@ class OrganisationIndex:
 
     def of_kind(self, text: str) -> tuple[str, ...]:
         """Organisations of the kind ``text`` asks about ("ambulance trusts" -> every known name with
-        "Ambulance" in it), sorted; empty when it names no kind."""
-        wanted = [in_name for in_question, in_name in _KINDS if in_question.search(text)]
+        "Ambulance" in it), sorted; empty when it names no kind.
+
+        The kind must be asked about, not part of a name the text gives: "What did Severn Marches Ambulance
+        Service cost per patient?" named every ambulance trust, and their passages joined the answer."""
+        pattern, _ = self._compiled(short=True)
+        unnamed = pattern.sub(" ", _key(text))
+        wanted = [in_name for in_question, in_name in _KINDS if in_question.search(unnamed)]
         if not wanted:
             return ()
         names = set(self.canonical_by_key.values())

@@ -95,3 +95,12 @@ def test_a_possessive_names_its_organisation_and_guys_keeps_its_s() -> None:
     assert index.find("What is Torbay’s budget?", short=True) == ("Torbay and South Devon NHS Foundation Trust",)
     assert index.find("Guy's and St Thomas' NHS Foundation Trust") == ("Guy's and St Thomas' NHS Foundation Trust",)
     assert index.find("the sites' budgets and the trusts' plans") == ()
+
+
+def test_a_kind_inside_a_trusts_name_does_not_name_every_trust_of_that_kind() -> None:
+    index = build_organisation_index(["Severn Marches Ambulance Service NHS Trust cut its costs."])
+    assert index.of_kind("What did Severn Marches Ambulance Service NHS Trust spend per patient?") == ()
+    assert index.of_kind("What did East of England Ambulance Service do?") == ()
+    kind = index.of_kind("What are ambulance trusts doing about staff surveys?")
+    assert "Severn Marches Ambulance Service NHS Trust" in kind
+    assert "East of England Ambulance Service NHS Trust" in kind
