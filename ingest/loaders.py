@@ -62,6 +62,7 @@ from ingest.pdf_headings import (
     mark_headings,
     page_styles,
 )
+from ingest.sentences import ROW_SEPARATOR
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".pdf", ".md", ".markdown", ".txt", ".docx", ".pptx", ".html", ".htm"})
 METADATA_FILE_NAME = "metadata.json"
@@ -902,7 +903,7 @@ def _table_text(rows: Iterable[Sequence[str]]) -> str:
     for row in rows:
         cells = [re.sub(r"\s+", " ", cell).strip() for cell in row]
         if any(cells):
-            lines.append(" | ".join(cells))
+            lines.append(ROW_SEPARATOR.join(cells))
     return "\n".join(lines)
 
 

@@ -26,7 +26,9 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Protocol
 
-CELL_SEPARATOR = " | "
+from ingest.sentences import ROW_SEPARATOR
+
+CELL_SEPARATOR = ROW_SEPARATOR
 # A cell gap: the space between two runs on one baseline, at least this many ems (a word space is a quarter).
 CELL_GAP = 1.0
 # A character's width in ems as estimated (a wide CJK character is one em): generous for body text, so that a

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+# How the readers write a table row's cells (ingest.loaders, ingest.pdf_tables).
+ROW_SEPARATOR = " | "
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?”])\s+(?=[A-Z“\"(\d•-])")
 _BLOCK = re.compile(r"\n\s*\n")
 _LIST_ITEM = re.compile(r"^(?:[-*•●▪]|\d{1,2}[.)])\s+")
@@ -39,15 +41,15 @@ def split_sentences(text: str, join_labelled: bool = True) -> list[str]:
     """
     units: list[tuple[str, bool]] = []
     for block in _BLOCK.split(text):
-        lines = [line.strip() for line in block.split("\n") if line.strip()]
-        if not lines:
-            continue
-        if "\t" in block:
-            units.extend((unit, False) for unit in _table_units(lines))
-        elif sum(1 for line in lines if _LIST_ITEM.match(line)) >= max(1, len(lines) // 2):
-            units.extend((line, _is_item(line)) for line in _unwrap_items(lines))
-        else:
-            units.extend((part.strip(), False) for part in _SENTENCE_SPLIT.split(" ".join(lines)) if part.strip())
+        for lines, is_table in _table_runs([line.strip() for line in block.split("\n") if line.strip()]):
+            if is_table:
+                units.extend((unit, False) for unit in _row_units(lines))
+            elif any("\t" in line for line in lines):
+                units.extend((unit, False) for unit in _table_units(lines))
+            elif sum(1 for line in lines if _LIST_ITEM.match(line)) >= max(1, len(lines) // 2):
+                units.extend((line, _is_item(line)) for line in _unwrap_items(lines))
+            else:
+                units.extend((part.strip(), False) for part in _SENTENCE_SPLIT.split(" ".join(lines)) if part.strip())
     units = [unit for unit in units if not _LIST_NUMBER.match(unit[0])]
     return _join_lists(_labelled_runs(units) if join_labelled else units)
 
@@ -98,6 +100,49 @@ def _unwrap_items(lines: Sequence[str]) -> list[str]:
         else:
             joined.append(line)
     return joined
+
+
+def _table_runs(lines: Sequence[str]) -> list[tuple[list[str], bool]]:
+    """The block's lines cut into runs, each a table or not: a table is consecutive rows of the same number of
+    " | " cells, as the PDF, Word and PowerPoint readers write them; two rows of three cells or more, or three
+    rows of two (two lines of OCR'd slide text can each hold one stray "|")."""
+    runs: list[tuple[list[str], bool]] = []
+    index = 0
+    while index < len(lines):
+        width = len(lines[index].split(ROW_SEPARATOR))
+        end = index + 1
+        while width > 1 and end < len(lines) and len(lines[end].split(ROW_SEPARATOR)) == width:
+            end += 1
+        if width > 1 and end - index >= (2 if width > 2 else 3):
+            runs.append((list(lines[index:end]), True))
+        elif runs and not runs[-1][1]:
+            runs[-1][0].extend(lines[index:end])
+        else:
+            runs.append((list(lines[index:end]), False))
+        index = end
+    return [run for run in runs if run[0]]
+
+
+def _row_units(rows: Sequence[str]) -> list[str]:
+    """One statement per table row, its label first and each figure with its column's name: "Severn Marches
+    Ambulance Service: Cost per patient £27; Staff trained 140." A row of bare figures is quoted by no one and
+    read wrongly by the model (it gave one trust's cost per patient as another's), since its meaning is in the
+    header. With three or more columns the first row is the header unless it holds figures; a two-column
+    table is label and value."""
+    table = [[cell.strip() for cell in row.split(ROW_SEPARATOR)] for row in rows]
+    has_header = len(table[0]) >= 3 and not any(re.search(r"\d", cell) for cell in table[0][1:])
+    header = table[0] if has_header else []
+    units: list[str] = []
+    for row in table[1:] if has_header else table:
+        label, cells = row[0], row[1:]
+        named = [
+            f"{name} {cell}".strip() if name else cell
+            for name, cell in zip(header[1:] or [""] * len(cells), cells, strict=True)
+            if cell
+        ]
+        if named:
+            units.append(f"{label}: {'; '.join(named)}." if label else f"{'; '.join(named)}.")
+    return units
 
 
 def _table_units(rows: Sequence[str]) -> list[str]:

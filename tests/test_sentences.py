@@ -112,3 +112,24 @@ def test_a_labelled_paragraph_joined_into_a_list_is_also_indexed_alone() -> None
     assert "Alignment of priorities: Aligning national and local innovation priorities" in indexed
     assert any(unit.startswith("- Key challenges to overcome are: Current processes") for unit in indexed)
     assert len(indexed) == len(set(indexed))
+
+
+def test_a_table_row_is_one_statement_with_its_columns_named() -> None:
+    """A row of bare figures means nothing without its header: the model read one trust's cost as another's."""
+    text = (
+        "Results by region are given below for each site.\n"
+        "Trust | Patients | Cost per patient | Staff trained\n"
+        "Severn Marches Ambulance Service | 3,180 | £27 | 140\n"
+        "Wessex Vale NHS FT | 2,950 | £310 | 58\n"
+        "Most sites kept the service going.\n\n"
+        "Project | Virtual wards\nLead | Jane Smith\nStatus | Complete\n\n"
+        "Two lines of OCR | with a stray bar each\nsecond line | of slide text."
+    )
+    assert split_sentences(text) == [
+        "Results by region are given below for each site.",
+        "Severn Marches Ambulance Service: Patients 3,180; Cost per patient £27; Staff trained 140.",
+        "Wessex Vale NHS FT: Patients 2,950; Cost per patient £310; Staff trained 58.",
+        "Most sites kept the service going.",
+        "Project: Virtual wards; Lead: Jane Smith; Status: Complete.",
+        "Two lines of OCR | with a stray bar each second line | of slide text.",
+    ]
