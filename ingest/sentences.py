@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 # How the readers write a table row's cells (ingest.loaders, ingest.pdf_tables).
 ROW_SEPARATOR = " | "
@@ -40,9 +41,11 @@ def split_sentences(text: str, join_labelled: bool = True) -> list[str]:
     that open with a label apart (see :func:`indexed_sentences`).
     """
     units: list[tuple[str, bool]] = []
+    rows: set[str] = set()  # a table's rows stay one statement each, though each opens with a label
     for block in _BLOCK.split(text):
         for lines, is_table in _table_runs([line.strip() for line in block.split("\n") if line.strip()]):
             if is_table:
+                rows.update(_row_units(lines))
                 units.extend((unit, False) for unit in _row_units(lines))
             elif any("\t" in line for line in lines):
                 units.extend((unit, False) for unit in _table_units(lines))
@@ -51,7 +54,7 @@ def split_sentences(text: str, join_labelled: bool = True) -> list[str]:
             else:
                 units.extend((part.strip(), False) for part in _SENTENCE_SPLIT.split(" ".join(lines)) if part.strip())
     units = [unit for unit in units if not _LIST_NUMBER.match(unit[0])]
-    return _join_lists(_labelled_runs(units) if join_labelled else units)
+    return _join_lists(_labelled_runs(units, rows) if join_labelled else units)
 
 
 def _is_item(line: str) -> bool:
@@ -59,7 +62,7 @@ def _is_item(line: str) -> bool:
     return bool(_LIST_ITEM.match(line)) and not line.rstrip().endswith(":")
 
 
-def _labelled_runs(units: Sequence[tuple[str, bool]]) -> list[tuple[str, bool]]:
+def _labelled_runs(units: Sequence[tuple[str, bool]], rows: AbstractSet[str] = frozenset()) -> list[tuple[str, bool]]:
     """Paragraphs in a row that each open with a short label ("Cultural shift: Creating the shift in culture
     ...", "Longer term investment: Ensuring funding ...") are a list written without bullets, and are joined
     like one: quoted one at a time, a question about "the challenges" got three of the eight."""
@@ -67,7 +70,7 @@ def _labelled_runs(units: Sequence[tuple[str, bool]]) -> list[tuple[str, bool]]:
     start = 0
     while start < len(marked):
         end = start
-        while end < len(marked) and not marked[end][1] and _is_labelled(marked[end][0]):
+        while end < len(marked) and not marked[end][1] and marked[end][0] not in rows and _is_labelled(marked[end][0]):
             end += 1
         if end - start >= LABELLED_RUN:
             marked[start:end] = [(text, True) for text, _ in marked[start:end]]

@@ -130,6 +130,8 @@ def test_a_table_row_is_one_statement_with_its_columns_named() -> None:
         "Severn Marches Ambulance Service: Patients 3,180; Cost per patient £27; Staff trained 140.",
         "Wessex Vale NHS FT: Patients 2,950; Cost per patient £310; Staff trained 58.",
         "Most sites kept the service going.",
-        "Project: Virtual wards; Lead: Jane Smith; Status: Complete.",
+        "Project: Virtual wards.",
+        "Lead: Jane Smith.",
+        "Status: Complete.",
         "Two lines of OCR | with a stray bar each second line | of slide text.",
     ]
