@@ -45,8 +45,9 @@ def split_sentences(text: str, join_labelled: bool = True) -> list[str]:
     for block in _BLOCK.split(text):
         for lines, is_table in _table_runs([line.strip() for line in block.split("\n") if line.strip()]):
             if is_table:
-                rows.update(_row_units(lines))
-                units.extend((unit, False) for unit in _row_units(lines))
+                table_rows = _row_units(lines)
+                rows.update(table_rows)
+                units.extend((unit, False) for unit in table_rows)
             elif any("\t" in line for line in lines):
                 units.extend((unit, False) for unit in _table_units(lines))
             elif sum(1 for line in lines if _LIST_ITEM.match(line)) >= max(1, len(lines) // 2):
