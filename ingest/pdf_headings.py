@@ -28,7 +28,8 @@ from itertools import pairwise
 
 from pypdf import PageObject
 
-from ingest.pdf_tables import CELL_SEPARATOR, read_tables
+from ingest.pdf_tables import read_tables
+from ingest.sentences import ROW_SEPARATOR
 
 # Larger than the body by this factor counts as a heading size (11 pt body: 12.7 pt and up).
 SIZE_FACTOR = 1.15
@@ -361,7 +362,7 @@ def kept_lines(styles: PageStyles, text: str) -> PageStyles:
     rows count as drawn, without the separators written between their cells; a row itself never matches a
     line's letters, so it is never marked as a heading."""
     letters = _letters(text)
-    drawn = _letters(text.replace(CELL_SEPARATOR, ""))
+    drawn = _letters(text.replace(ROW_SEPARATOR, ""))
     return replace(styles, lines=tuple(line for line in styles.lines if line[0] in letters or line[0] in drawn))
 
 

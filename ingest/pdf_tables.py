@@ -28,7 +28,6 @@ from typing import Protocol
 
 from ingest.sentences import ROW_SEPARATOR
 
-CELL_SEPARATOR = ROW_SEPARATOR
 # A cell gap: the space between two runs on one baseline, at least this many ems (a word space is a quarter).
 CELL_GAP = 1.0
 # A character's width in ems as estimated (a wide CJK character is one em): generous for body text, so that a
@@ -195,7 +194,7 @@ def _tables(block: Sequence[_Cells]) -> list[_Table]:
         grid = [[_cell_text(row[index]) for index in filled] for row in rows]
         if len(rows) >= MIN_ROWS and _reads_as_table(grid):
             indices = frozenset(run.index for row in rows for column in row for run in column)
-            tables.append(_Table(indices, "\n".join(CELL_SEPARATOR.join(cells) for cells in grid)))
+            tables.append(_Table(indices, "\n".join(ROW_SEPARATOR.join(cells) for cells in grid)))
     return tables
 
 
