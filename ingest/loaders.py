@@ -28,6 +28,8 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import partial
 from html.parser import HTMLParser
 from pathlib import Path
@@ -38,6 +40,8 @@ import pptx
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 from pptx.chart.chart import Chart
+from pptx.chart.plot import BubblePlot, XyPlot, _BasePlot
+from pptx.chart.series import _BaseSeries
 from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.oxml import parse_xml
 from pptx.oxml.ns import qn
@@ -916,6 +920,36 @@ _SPEAKER_NOTES_LABEL = "Speaker notes:"
 _DIAGRAM_URI = "http://schemas.openxmlformats.org/drawingml/2006/diagram"
 _DIAGRAM = f"{{{_DIAGRAM_URI}}}"
 _GRAPHIC_NOT_READ = "chart/diagram text not read"
+# Rows of one chart that are read; a chart of daily figures would otherwise fill a slide's chunks with them.
+_CHART_ROWS_SHOWN = 60
+# A chart's table is cut into blocks about this long: a row of figures runs to a word piece per two characters,
+# so each block fits well inside a 190-piece chunk.
+_CHART_BLOCK_CHARS = 300
+_XY_PLOTS = (XyPlot, BubblePlot)
+_CHART_AXES = tuple(qn(tag) for tag in ("c:catAx", "c:dateAx", "c:valAx", "c:serAx"))
+_EXCEL_EPOCH = date(1899, 12, 30)
+_EXCEL_1904_EPOCH = date(1904, 1, 1)
+# Excel format code pieces: a quoted text, an escaped character, a [bracket] (colour, condition, locale or
+# currency), padding ("_x") and fill ("*x"), then the fields.
+_FORMAT_LITERAL = r'"[^"]*"|\\.|\[[^\]]*\]|[_*].'
+_NUMBER_TOKENS = re.compile(rf"{_FORMAT_LITERAL}|[eE][+-]|.", re.DOTALL)
+_NUMBER_PLACES = frozenset("0#?.,")
+# A [condition] ("[>=1000]") chooses a section by the value, not by its sign as sections otherwise are.
+_FORMAT_CONDITION = re.compile(r"\[[<>=]")
+# Date and time fields, each a run of one letter; "[h]", "[mm]" and "[ss]" count elapsed time past a day or
+# an hour, so they are matched before the other brackets; ".00" after seconds gives their fraction.
+_DATE_TOKENS = re.compile(
+    rf"\[(?:h+|m+|s+)\]|{_FORMAT_LITERAL}|am/pm|a/p|y+|m+|d+|h+|s+|\.0+|.", re.IGNORECASE | re.DOTALL
+)
+_MONTH_FIELDS: dict[int, Callable[[date], str]] = {
+    1: lambda day: str(day.month),
+    2: lambda day: f"{day.month:02d}",
+    3: lambda day: day.strftime("%b"),
+    4: lambda day: day.strftime("%B"),
+    5: lambda day: day.strftime("%B")[0],
+}
+_HOUR_FIELDS = frozenset({"h", "[h]"})
+_SECOND_FIELDS = frozenset({"s", "[s]"})
 _ALL_HIDDEN_REASON = "every slide is hidden: unhide the slides to index (PowerPoint: Slide Show > Hide Slide)"
 _NO_DECK_TEXT_REASON = "no text on any slide: its slides hold only empty placeholders or shapes"
 
@@ -1070,28 +1104,444 @@ def _shape_text(shape: BaseShape, body_style: BaseOxmlElement | None, not_read: 
 
 
 def _chart_text(chart: Chart) -> str:
-    """A chart's title, series names and category labels, each on a labelled line ("Chart: Median wait fell
-    from 9 to 4 hours", "Series: ...", "Categories: Jan, Feb"); its title is often the slide's finding.
+    """A chart's title ("Chart: Median wait fell from 9 to 4 hours"; often the slide's finding), then its data
+    as a table: a header naming the categories and each series, a markdown delimiter row that marks it as the
+    header, and one row per category with each value as the chart shows it ("Q3 2024/25 | 505 | 240"). A
+    question's answer ("how many staff hours were released in Q3?") is often only in a chart, and written as
+    rows it becomes one statement per category, its figures named by series, like any other table.
 
-    The values are left out: they are stored unformatted (a 62% bar is 0.62), and so are numeric categories
-    (a date is a day count), which are left out too.
+    Values are stored unformatted (a 62% bar is 0.62, a date a day count), so each is written in its cells'
+    number format, or in the chart's own (its data labels', its axis's) where the cells are left "General". A
+    long chart is cut into tables of a few rows, each under the title and the header again, so no chunk holds
+    rows without the names of their columns; past ``_CHART_ROWS_SHOWN`` rows it is cut short, with a note
+    saying so. A chart without a title gives "" when nothing names its figures (see ``named``).
     """
-    # ``chart_title`` adds a title to a chart that has none, so ask first.
+    # ``chart_title`` adds a title to a chart that has none, so ask first. A " | " in the title would make its
+    # line a table row, and the header under it would be read as data.
     title = (
-        _clean_title(chart.chart_title.text_frame.text) if chart.has_title and chart.chart_title.has_text_frame else ""
+        _chart_cell(chart.chart_title.text_frame.text) if chart.has_title and chart.chart_title.has_text_frame else ""
     )
+    heading = f"Chart: {title}" if title else "Chart"
+    date1904 = _flag_is_set(chart._chartSpace.find(qn("c:date1904")))
     plots = list(chart.plots)
-    series = [name for plot in plots for name in (_clean_title(series.name) for series in plot.series) if name]
-    numeric = plots and plots[0]._element.find(f"{qn('c:ser')}/{qn('c:cat')}/{qn('c:numRef')}") is not None
-    categories = [] if not plots or numeric else [_clean_title(label) for label in plots[0].categories]
-    if not (title or series or any(categories)):
+    tables = [
+        table
+        for table in (
+            _category_table([plot for plot in plots if not isinstance(plot, _XY_PLOTS)], title, date1904),
+            _xy_table([plot for plot in plots if isinstance(plot, _XY_PLOTS)], title, date1904),
+        )
+        if table is not None
+    ]
+    # Figures that nothing names (no title, series name, axis title or worded label) answer no question.
+    blocks = [block for table in tables if title or table.named for block in _chart_table_blocks(heading, table)]
+    if not blocks:
+        return heading if title else ""
+    return "\n\n".join(blocks)
+
+
+@dataclass(frozen=True)
+class _ChartTable:
+    """A chart's data as its sheet holds it: a label column (the categories, or a scatter chart's x values)
+    named ``label_name``, then a column per series; every cell as the chart shows it, "" where a cell is blank.
+    ``named`` says whether anything in it says what it counts: a series' or the axis's own title, or a label
+    with a word in it."""
+
+    label_name: str
+    series: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    named: bool
+
+
+def _category_table(plots: Sequence[_BasePlot], title: str, date1904: bool) -> _ChartTable | None:
+    """The category plots' series side by side (a bar-and-line chart shares its categories), labelled by the
+    first series' categories; a category with several levels ("2024/25" over "Q1") names all of them."""
+    series = [(plot, one) for plot in plots for one in plot.series]
+    if not series:
+        return None
+    label_axis, value_axis = _plot_axes(plots[0])
+    labels = _cached_cells(series[0][1]._element.find(qn("c:cat")), date1904, _own_number_format(label_axis))
+    values = [
+        _cached_cells(one._element.find(qn("c:val")), date1904, _value_number_format(plot, one)) for plot, one in series
+    ]
+    axis_title = _axis_title(label_axis)
+    # A chart drawn without categories numbers them along its axis, from 1.
+    rows = tuple(
+        (labels.get(index) or "(blank)" if labels else str(index + 1), *(cells.get(index, "") for cells in values))
+        for index in sorted({index for cells in values for index in cells})
+    )
+    value_title = _axis_title(value_axis)
+    return _ChartTable(
+        label_name=axis_title or "Category",
+        series=_series_names([one for _, one in series], title or value_title),
+        rows=rows,
+        named=_is_named([one for _, one in series], axis_title or value_title, rows),
+    )
+
+
+def _xy_table(plots: Sequence[_BasePlot], title: str, date1904: bool) -> _ChartTable | None:
+    """A scatter or bubble chart's points, one row per x value (in the order the series first give them) and a
+    column per series, so the series' points at one x share a row. A bubble's size is not read."""
+    series = [(plot, one) for plot in plots for one in plot.series]
+    if not series:
+        return None
+    rows: list[list[str]] = []
+    rows_at: dict[str, list[list[str]]] = {}
+    for column, (plot, one) in enumerate(series):
+        x_format = _own_number_format(_plot_axes(plot)[0])
+        xs = _cached_cells(one._element.find(qn("c:xVal")), date1904, x_format)
+        ys = _cached_cells(one._element.find(qn("c:yVal")), date1904, _value_number_format(plot, one))
+        for index, y in sorted(ys.items()):
+            # Without x values a scatter chart places its points at 1, 2, 3 ...
+            x = xs.get(index) or str(index + 1)
+            row = next((row for row in rows_at.get(x, []) if not row[column + 1]), None)
+            if row is None:
+                row = [x, *[""] * len(series)]
+                rows.append(row)
+                rows_at.setdefault(x, []).append(row)
+            row[column + 1] = y
+    x_axis, y_axis = _plot_axes(plots[0])
+    axis_title, value_title = _axis_title(x_axis), _axis_title(y_axis)
+    return _ChartTable(
+        label_name=axis_title or "X",
+        series=_series_names([one for _, one in series], title or value_title),
+        rows=tuple(tuple(row) for row in rows),
+        named=_is_named([one for _, one in series], axis_title or value_title, rows),
+    )
+
+
+def _series_names(series: Sequence[_BaseSeries], single_name: str) -> tuple[str, ...]:
+    """Each series' name. A lone series without one is what the chart counts: ``single_name`` (the chart's or
+    the value axis's title), else "Value". Among several, one without a name is "Series 2 value": PowerPoint's
+    legend calls it "Series 2", but a row's statement writes each figure after its column's name, and
+    "Jan: Series 2 1" reads as the number "2 1"; a word between them keeps the two numbers apart."""
+    if len(series) == 1 and not _chart_cell(series[0].name or ""):
+        return (single_name or "Value",)
+    return tuple(_chart_cell(one.name or "") or f"Series {number} value" for number, one in enumerate(series, start=1))
+
+
+def _is_named(series: Sequence[_BaseSeries], axis_title: str, rows: Sequence[Sequence[str]]) -> bool:
+    return bool(axis_title) or any(one.name for one in series) or any(re.search(r"[^\W\d_]", row[0]) for row in rows)
+
+
+def _plot_axes(plot: _BasePlot) -> tuple[BaseOxmlElement | None, BaseOxmlElement | None]:
+    """The plot's two axes in the order it names them: the category (or x) axis, then the value (or y) axis;
+    None for an axis it has not (a pie chart has none)."""
+    plot_area = plot._element.getparent()
+    ids = [axis_id.get("val") for axis_id in plot._element.findall(qn("c:axId"))]
+    axes: dict[str | None, BaseOxmlElement] = {}
+    if plot_area is not None:
+        for axis in plot_area.iterchildren(*_CHART_AXES):
+            own_id = axis.find(qn("c:axId"))
+            if own_id is not None:
+                axes.setdefault(own_id.get("val"), axis)
+    found = [axes.get(axis_id) for axis_id in ids[:2]]
+    found += [None] * (2 - len(found))
+    return found[0], found[1]
+
+
+def _axis_title(axis: BaseOxmlElement | None) -> str:
+    title = axis.find(qn("c:title")) if axis is not None else None
+    if title is None:
         return ""
-    lines = [f"Chart: {title}" if title else "Chart"]
-    if series:
-        lines.append("Series: " + "; ".join(series))
-    if any(categories):
-        lines.append("Categories: " + ", ".join(label for label in categories if label))
-    return "\n".join(lines)
+    return _chart_cell("".join(node.text or "" for node in title.iter(qn("a:t"), qn("c:v"))))
+
+
+def _value_number_format(plot: _BasePlot, series: _BaseSeries) -> str:
+    """The format a series' values are shown in on the slide, where the chart sets one of its own: the series'
+    data labels, else the plot's, else the value axis's ticks."""
+    for labels in (series._element.find(qn("c:dLbls")), plot._element.find(qn("c:dLbls"))):
+        code = _own_number_format(labels)
+        if code:
+            return code
+    return _own_number_format(_plot_axes(plot)[1])
+
+
+def _own_number_format(element: BaseOxmlElement | None) -> str:
+    """The number format an axis or data labels set (``c:numFmt``), or "" for none. One linked to the sheet
+    ("sourceLinked") is the cells' own format, which their cache already gives."""
+    number_format = element.find(qn("c:numFmt")) if element is not None else None
+    if number_format is None or number_format.get("sourceLinked") in {"1", "true"}:
+        return ""
+    return number_format.get("formatCode") or ""
+
+
+def _cached_cells(data: BaseOxmlElement | None, date1904: bool, chart_format: str = "") -> dict[int, str]:
+    """The cells a chart keeps of its sheet (a series' ``c:cat``, ``c:val``, ``c:xVal`` or ``c:yVal``) by point
+    index, as the chart shows them: text as written, numbers in their number format. A cell left in "General"
+    takes ``chart_format``, the format the chart shows it in (see ``_value_number_format``): a sheet of 0.62s
+    is often shown as 62% by the chart alone. A blank cell has no point. Categories of several levels
+    (``c:multiLvlStrCache``, innermost level first) are named outermost first."""
+    if data is None:
+        return {}
+    levels = data.findall(f".//{qn('c:lvl')}")
+    if levels:
+        named = [{index: point.findtext(qn("c:v")) or "" for index, point in _points(level)} for level in levels]
+        return {
+            index: _chart_cell(" ".join(_level_label(level, index) for level in reversed(named))) for index in named[0]
+        }
+    cache = next(data.iter(qn("c:numCache"), qn("c:numLit"), qn("c:strCache"), qn("c:strLit")), None)
+    if cache is None:
+        return {}
+    numeric = cache.tag in {qn("c:numCache"), qn("c:numLit")}
+    code = cache.findtext(qn("c:formatCode")) or "General"
+    cells: dict[int, str] = {}
+    for index, point in _points(cache):
+        text = point.findtext(qn("c:v")) or ""
+        # A point may carry its own format, as a cell formatted apart from its column does.
+        own_code = point.get("formatCode") or code
+        if chart_format and own_code.strip().lower() == "general":
+            own_code = chart_format
+        cells[index] = _chart_cell(_formatted_value(text, own_code, date1904) if numeric else text)
+    return cells
+
+
+def _points(cache: BaseOxmlElement) -> Iterator[tuple[int, BaseOxmlElement]]:
+    for point in cache.iterchildren(qn("c:pt")):
+        index = point.get("idx", "")
+        if index.isdigit():
+            yield int(index), point
+
+
+def _level_label(level: dict[int, str], index: int) -> str:
+    """An outer category level names a run of points by its first: the label at or before ``index``."""
+    return next((level[at] for at in range(index, -1, -1) if at in level), "")
+
+
+def _chart_cell(text: str) -> str:
+    """A cell on one line, without the separator that would split it into two."""
+    return _clean_title(text).replace(ROW_SEPARATOR, " / ")
+
+
+def _flag_is_set(element: BaseOxmlElement | None) -> bool:
+    return element is not None and element.get("val", "1") in {"1", "true"}
+
+
+def _chart_table_blocks(heading: str, table: _ChartTable) -> list[str]:
+    """The table as blocks of at most ``_CHART_BLOCK_CHARS`` (one row at least), each under the chart's heading
+    and the table's header: the splitter keeps a block whole but cuts a longer one at its lines."""
+    rows = [row for row in table.rows if any(row[1:])]
+    if not rows:
+        return []
+    top = [
+        heading,
+        ROW_SEPARATOR.join((table.label_name, *table.series)),
+        ROW_SEPARATOR.join(["---"] * (len(table.series) + 1)),
+    ]
+    blocks: list[list[str]] = []
+    for line in (ROW_SEPARATOR.join(row) for row in rows[:_CHART_ROWS_SHOWN]):
+        full = bool(blocks) and len(blocks[-1]) > len(top) and len("\n".join([*blocks[-1], line])) > _CHART_BLOCK_CHARS
+        if not blocks or full:
+            blocks.append(list(top))
+        blocks[-1].append(line)
+    texts = ["\n".join(block) for block in blocks]
+    if len(rows) > _CHART_ROWS_SHOWN:
+        texts.append(f"(The chart has {len(rows)} rows of data; only the first {_CHART_ROWS_SHOWN} are read.)")
+    return texts
+
+
+def _formatted_value(text: str, code: str, date1904: bool) -> str:
+    """A number as Excel shows it in ``code``: a date or time format makes it a date or a time of day (or an
+    elapsed time, "[h]:mm"), a number format gives its percent, thousands separators, zero padding, decimals
+    and currency; "General", or a format not understood here (a fraction, scientific notation, sections chosen
+    by a [condition]), a plain number. Text that is not a number is kept as written."""
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    if not math.isfinite(value):
+        return text
+    # A condition ("[>=1000]#,##0,\"k\";0") sends each value to the section whose test it passes; read by sign
+    # instead, 2 showed as "0k". The plain number is right for every value.
+    if any(_FORMAT_CONDITION.match(token) for token in _NUMBER_TOKENS.findall(code)):
+        return _plain_number(value)
+    sections = _format_sections(code)
+    section, shown = sections[0], value
+    # Excel's sections are positive;negative;zero: the negative one writes its own sign or brackets. A zero is
+    # read as the positive section shows it; its own section is usually a dash, which reads as a gap.
+    if value < 0 and len(sections) > 1 and sections[1].strip():
+        section, shown = sections[1], -value
+    fields = _date_fields(section)
+    if fields is not None:
+        return _formatted_date(value, fields, date1904) or _plain_number(value)
+    return _formatted_number(shown, section) or _plain_number(value)
+
+
+def _format_sections(code: str) -> list[str]:
+    """A format code cut at its ";"s, except one quoted or escaped."""
+    sections = [""]
+    for token in _NUMBER_TOKENS.findall(code):
+        if token == ";":
+            sections.append("")
+        else:
+            sections[-1] += token
+    return sections
+
+
+def _plain_number(value: float) -> str:
+    """A number as "General" shows it: no trailing ".0", no exponent."""
+    if value.is_integer():
+        return str(int(value))
+    text = f"{value:.10f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+@dataclass(frozen=True)
+class _DateField:
+    """One piece of a date or time format: a field, named by ``kind`` ("y", "m" for the month, "n" for minutes,
+    "d", "h", "s", "[h]", "[m]" or "[s]" for elapsed time, "ampm", "fraction" of a second) and ``width``, its
+    letters or digits; or, with ``kind`` "", text shown as written. ``token`` is the piece as the code has it."""
+
+    kind: str
+    width: int
+    token: str
+
+
+def _date_fields(section: str) -> list[_DateField] | None:
+    """A format section's date and time fields and the text between them, or None when it is no date format:
+    it has no field, or it holds a digit place ("0 km" is a number with an unquoted unit, not a minute).
+
+    "m" and "mm" are the month, as Excel reads them, unless they follow an hour or come before seconds (with
+    only text between): then they are minutes ("h:mm", "mm:ss", "dd/mm/yyyy hh:mm" has both)."""
+    fields: list[_DateField] = []
+    for token in _DATE_TOKENS.findall(section):
+        lower = token.lower()
+        elapsed = re.fullmatch(r"\[(h+|m+|s+)\]", lower)
+        if elapsed:
+            fields.append(_DateField(f"[{lower[1]}]", len(elapsed.group(1)), token))
+        elif lower in {"am/pm", "a/p"}:
+            fields.append(_DateField("ampm", 0, token))
+        elif lower[0] in "ymdhs" and lower == lower[0] * len(lower):
+            fields.append(_DateField(lower[0], len(token), token))
+        elif re.fullmatch(r"\.0+", token):
+            fields.append(_DateField("fraction", len(token) - 1, token))
+        elif token in {"0", "#", "?"}:
+            return None
+        else:
+            fields.append(_DateField("", 0, token))
+    placed = [index for index, field in enumerate(fields) if field.kind]
+    if not placed:
+        return None
+    for position, index in enumerate(placed):
+        field = fields[index]
+        before = fields[placed[position - 1]].kind if position else ""
+        after = fields[placed[position + 1]].kind if position + 1 < len(placed) else ""
+        if field.kind == "fraction" and before not in _SECOND_FIELDS:
+            return None  # "0.00" digits, not a fraction of a second
+        if field.kind == "m" and field.width <= 2 and (before in _HOUR_FIELDS or after in _SECOND_FIELDS):
+            fields[index] = replace(field, kind="n")
+    return fields
+
+
+def _formatted_date(serial: float, fields: Sequence[_DateField], date1904: bool) -> str:
+    """An Excel serial (days since the epoch) in a date or time format: its whole days give the date, its
+    fraction of a day the time. It is rounded, as Excel rounds it, to the fraction of a second shown, so 7
+    minutes 44.83 seconds is "07:45" in "mm:ss". "" for a negative serial, which Excel shows as "#####", or
+    one past the calendar."""
+    if serial < 0:
+        return ""
+    per_second = 10 ** max((field.width for field in fields if field.kind == "fraction"), default=0)
+    ticks = math.floor(serial * 86400 * per_second + 0.5)
+    days, rest = divmod(ticks, 86400 * per_second)
+    try:
+        day = (_EXCEL_1904_EPOCH if date1904 else _EXCEL_EPOCH) + timedelta(days=days)
+    except OverflowError:
+        return ""
+    seconds, fraction = divmod(rest, per_second)
+    elapsed = ticks // per_second
+    afternoon = seconds >= 12 * 3600
+    twelve_hour = any(field.kind == "ampm" for field in fields)
+    hour = seconds // 3600
+    clock = {"h": (hour % 12 or 12) if twelve_hour else hour, "n": seconds // 60 % 60, "s": seconds % 60}
+    count = {"[h]": elapsed // 3600, "[m]": elapsed // 60, "[s]": elapsed}
+    parts: list[str] = []
+    for field in fields:
+        if field.kind in clock:
+            parts.append(f"{clock[field.kind]:0{min(field.width, 2)}d}")
+        elif field.kind in count:
+            parts.append(f"{count[field.kind]:0{field.width}d}")
+        elif field.kind == "y":
+            parts.append(f"{day.year % 100:02d}" if field.width <= 2 else f"{day.year:04d}")
+        elif field.kind == "m":
+            parts.append(_MONTH_FIELDS.get(field.width, _MONTH_FIELDS[4])(day))
+        elif field.kind == "d":
+            parts.append(_day_field(day, field.width))
+        elif field.kind == "ampm":
+            # Written as the code writes it: "AM/PM" gives "PM", "a/p" gives "p".
+            parts.append(field.token.split("/")[1 if afternoon else 0])
+        elif field.kind == "fraction":
+            parts.append("." + str(fraction).zfill(len(str(per_second)) - 1)[: field.width])
+        else:
+            parts.append(_literal(field.token))
+    return _clean_title("".join(parts))
+
+
+def _day_field(day: date, width: int) -> str:
+    """ "d" and "dd" are the day of the month, "ddd" and "dddd" the day of the week."""
+    if width <= 2:
+        return f"{day.day:0{width}d}"
+    return day.strftime("%a" if width == 3 else "%A")
+
+
+def _formatted_number(value: float, section: str) -> str:
+    """``value`` in a number format's section, or "" for one it cannot follow (scientific, fractions).
+
+    Each "0" before the point is a digit always shown, so "00000" pads 17 to "00017". The whole number is at
+    least one digit: Excel shows nothing for 0 in "#" (and ".5" for 0.5 in "#.0"), but an empty cell drops
+    the figure from its row, and a bare ".5" loses its point in a sentence, so "0" is written."""
+    tokens = _NUMBER_TOKENS.findall(section)
+    digits = "".join(token for token in tokens if token in _NUMBER_PLACES)
+    if not re.search(r"[0#?]", digits) or any(token.lower() in {"e+", "e-", "/"} for token in tokens):
+        return ""
+    core = digits.rstrip(",")
+    whole, _, decimals = core.partition(".")
+    places = sum(1 for char in decimals if char in "0#?")
+    # Each "%" multiplies by 100; each comma after the last digit divides by 1000 ("#,##0," shows thousands).
+    percents = sum(1 for token in tokens if token == "%")
+    scaled = Decimal(repr(abs(value))).scaleb(2 * percents - 3 * (len(digits) - len(core)))
+    # The default context keeps 28 digits, and rounding a number of more (1e26 to two places) raises.
+    context = Context(prec=max(scaled.adjusted(), 0) + places + 2, rounding=ROUND_HALF_UP)
+    rounded = context.quantize(scaled, Decimal(1).scaleb(-places))
+    integer, _, fraction = f"{rounded:.{places}f}".partition(".")
+    integer = integer.zfill(whole.count("0"))
+    number = (_grouped(integer) if "," in whole else integer) + (f".{fraction}" if places else "")
+    # "#" decimals show only when not zero ("0.0#": 62.5 but 62.25).
+    for _ in range(places - decimals.count("0")):
+        number = number.removesuffix("0")
+    number = number.removesuffix(".")
+    sign = "-" if value < 0 and rounded else ""
+    parts: list[str] = []
+    placed = False
+    for token in tokens:
+        if token in _NUMBER_PLACES:
+            if not placed:
+                parts.append(number)
+                placed = True
+        elif token == "%":
+            parts.append("%")
+        else:
+            parts.append(_literal(token))
+    return sign + _clean_title("".join(parts))
+
+
+def _grouped(integer: str) -> str:
+    """Digits with a comma between each three from the right; unlike Python's "," format, leading zeros kept."""
+    head = len(integer) % 3 or 3
+    return ",".join([integer[:head], *(integer[at : at + 3] for at in range(head, len(integer), 3))])
+
+
+def _literal(token: str) -> str:
+    """What a format code token that is not a field shows: a quoted text, an escaped character, a currency
+    from a locale tag ("[$£-809]" shows "£"); nothing for a colour or a condition in brackets, or the padding
+    ("_)") and fill ("* ") characters that only align columns."""
+    if token.startswith('"'):
+        return token[1:-1]
+    if token.startswith("\\"):
+        return token[1:]
+    if token.startswith("[$"):
+        return token[2:-1].split("-")[0]
+    if token.startswith(("[", "_", "*")):
+        return ""
+    return token
 
 
 def _diagram_text(frame: GraphicFrame) -> str:

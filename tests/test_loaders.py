@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import datetime
 import hashlib
 import io
 import json
@@ -16,7 +18,7 @@ import pytest
 from fpdf import FPDF
 from lxml import etree
 from PIL import Image
-from pptx.chart.data import CategoryChartData, XyChartData
+from pptx.chart.data import BubbleChartData, CategoryChartData, XyChartData
 from pptx.enum.chart import XL_CHART_TYPE
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.opc.package import Part
@@ -41,6 +43,7 @@ from ingest.loaders import (
     read_corpus_metadata,
 )
 from ingest.pdf_headings import PageStyles, _letters, _read_by_columns, _Run, heading_levels, mark_headings, page_styles
+from ingest.sentences import split_sentences
 
 # --------------------------------------------------------------------------------------------- helpers
 
@@ -728,12 +731,13 @@ def _saved(deck: PptxPresentation, path: Path) -> Path:
     return path
 
 
-def test_pptx_chart_title_series_and_category_labels_are_read(tmp_path: Path) -> None:
-    """A chart-only slide was reported as "images only? run OCR" although its words are in the file."""
+def test_pptx_chart_is_read_as_its_title_and_a_table_of_its_values(tmp_path: Path) -> None:
+    """A chart-only slide was reported as "images only? run OCR" although its words are in the file; its
+    values, the answer to "how long was the wait in February?", were then left out."""
     deck = pptx.Presentation()
     chart_data = CategoryChartData()
     chart_data.categories = ["Jan", "Feb"]
-    chart_data.add_series("Median wait (hours)", (9, 4))
+    chart_data.add_series("Median wait (hours)", (9, 4.5))
     titled = deck.slides.add_slide(deck.slide_layouts[5])
     titled.shapes.title.text = "Waits by month"
     size = (Inches(1), Inches(1.5), Inches(6), Inches(4))
@@ -744,15 +748,214 @@ def test_pptx_chart_title_series_and_category_labels_are_read(tmp_path: Path) ->
 
     document = load_document(_saved(deck, tmp_path / "charts.pptx"))
 
+    table = "Category | Median wait (hours)\n--- | ---\nJan | 9\nFeb | 4.5"
     assert [(page.number, page.text) for page in document.pages] == [
-        (
-            1,
-            "# Waits by month\n\n"
-            "Chart: Median wait fell from 9 to 4 hours\nSeries: Median wait (hours)\nCategories: Jan, Feb",
-        ),
-        (2, "Chart\nSeries: Median wait (hours)\nCategories: Jan, Feb"),
+        (1, f"# Waits by month\n\nChart: Median wait fell from 9 to 4 hours\n{table}"),
+        (2, f"Chart\n{table}"),
     ]
     assert document.warnings == ()
+    # A one-series chart is two columns: its header still names the value.
+    assert split_sentences(document.pages[1].text) == [
+        "Chart",
+        "Jan: Median wait (hours) 9.",
+        "Feb: Median wait (hours) 4.5.",
+    ]
+
+
+def _chart_slide_text(
+    tmp_path: Path,
+    chart_type: XL_CHART_TYPE,
+    chart_data: CategoryChartData | XyChartData,
+    title: str = "",
+) -> tuple[str, tuple[str, ...]]:
+    """The text and warnings of a one-slide deck showing only this chart."""
+    deck = pptx.Presentation()
+    frame = deck.slides.add_slide(deck.slide_layouts[6]).shapes.add_chart(
+        chart_type, Inches(1), Inches(1), Inches(8), Inches(5), chart_data
+    )
+    if title:
+        frame.chart.has_title = True
+        frame.chart.chart_title.text_frame.text = title
+    document = load_document(_saved(deck, tmp_path / "chart.pptx"))
+    return "\n\n".join(page.text for page in document.pages), document.warnings
+
+
+def test_pptx_chart_values_are_written_in_their_number_format(tmp_path: Path) -> None:
+    """A 62% bar is stored as 0.62, and 1,240 hours as 1240."""
+    chart_data = CategoryChartData(number_format="0%")
+    chart_data.categories = ["Q1 2024/25", "Q2 2024/25"]
+    chart_data.add_series("Seen within 2 hours", (0.62, 0.7))
+    chart_data.add_series("Seen within 4 hours", (0.905, 0.9125), number_format="0.0%")
+    chart_data.add_series("Staff hours released", (1240, 13105.4), number_format="#,##0")
+    chart_data.add_series("Saving", (41250, 52000.5), number_format="[$£-809]#,##0")
+    chart_data.add_series("Cost per patient", (27.5, 31), number_format='"£"#,##0.00')
+    chart_data.add_series("Beds", (12.0, 0.25), number_format="General")
+
+    text, warnings = _chart_slide_text(tmp_path, XL_CHART_TYPE.COLUMN_CLUSTERED, chart_data, "Results by quarter")
+
+    assert text == (
+        "Chart: Results by quarter\n"
+        "Category | Seen within 2 hours | Seen within 4 hours | Staff hours released | Saving | Cost per patient | Beds\n"
+        "--- | --- | --- | --- | --- | --- | ---\n"
+        "Q1 2024/25 | 62% | 90.5% | 1,240 | £41,250 | £27.50 | 12\n"
+        "Q2 2024/25 | 70% | 91.3% | 13,105 | £52,001 | £31.00 | 0.25"
+    )
+    assert warnings == ()
+    assert split_sentences(text)[1] == (
+        "Q1 2024/25: Seen within 2 hours 62%; Seen within 4 hours 90.5%; Staff hours released 1,240; "
+        "Saving £41,250; Cost per patient £27.50; Beds 12."
+    )
+
+
+def test_pptx_chart_series_named_by_years_head_the_rows_and_a_blank_value_is_left_out(tmp_path: Path) -> None:
+    """Series named "2023/24" hold figures, so without the delimiter row the header would be taken for data;
+    a quarter not yet reported is a blank cell, which must not break the table."""
+    chart_data = CategoryChartData(number_format="#,##0")
+    chart_data.categories = ["Q1", "Q2", "Q3"]
+    chart_data.add_series("2023/24", (980, 1010, 1105))
+    chart_data.add_series("2024/25", (1240, 1310, None))
+
+    text, _ = _chart_slide_text(tmp_path, XL_CHART_TYPE.LINE, chart_data)
+
+    assert (
+        text
+        == "Chart\nCategory | 2023/24 | 2024/25\n--- | --- | ---\nQ1 | 980 | 1,240\nQ2 | 1,010 | 1,310\nQ3 | 1,105 | "
+    )
+    assert split_sentences(text) == [
+        "Chart",
+        "Q1: 2023/24 980; 2024/25 1,240.",
+        "Q2: 2023/24 1,010; 2024/25 1,310.",
+        "Q3: 2023/24 1,105.",
+    ]
+
+
+def test_pptx_chart_date_and_number_categories_are_written_as_shown(tmp_path: Path) -> None:
+    """Dates are stored as Excel day counts (45292 is 1 January 2024) and shown in the categories' format."""
+    by_month = CategoryChartData()
+    by_month.categories = [datetime.date(2024, 1, 1), datetime.date(2024, 2, 1)]
+    by_month.categories.number_format = "mmm yyyy"
+    by_month.add_series("Referrals", (310, 295))
+    by_year = CategoryChartData()
+    by_year.categories = [2022, 2023]
+    by_year.add_series("Referrals", (3100, 3480))
+
+    months, _ = _chart_slide_text(tmp_path, XL_CHART_TYPE.COLUMN_CLUSTERED, by_month)
+    years, _ = _chart_slide_text(tmp_path, XL_CHART_TYPE.COLUMN_CLUSTERED, by_year)
+
+    assert months.splitlines()[3:] == ["Jan 2024 | 310", "Feb 2024 | 295"]
+    assert years.splitlines()[3:] == ["2022 | 3100", "2023 | 3480"]
+
+
+def test_pptx_pie_chart_reads_each_slice(tmp_path: Path) -> None:
+    chart_data = CategoryChartData(number_format="0%")
+    chart_data.categories = ["Over 65", "Under 65"]
+    chart_data.add_series("Share of patients", (0.62, 0.38))
+
+    text, _ = _chart_slide_text(tmp_path, XL_CHART_TYPE.PIE, chart_data, "Who used the virtual ward")
+
+    assert split_sentences(text) == [
+        "Chart: Who used the virtual ward",
+        "Over 65: Share of patients 62%.",
+        "Under 65: Share of patients 38%.",
+    ]
+
+
+def test_pptx_scatter_chart_reads_x_values_in_place_of_categories(tmp_path: Path) -> None:
+    """Each series has its own x values; the series' points at one x share a row."""
+    points = XyChartData()
+    wessex = points.add_series("Wessex Vale", number_format="0%")
+    for x, y in [(1, 0.5), (2, 0.75)]:
+        wessex.add_data_point(x, y)
+    harrowdale = points.add_series("Harrowdale", number_format="0%")
+    for x, y in [(2, 0.25), (4, 0.4)]:
+        harrowdale.add_data_point(x, y)
+    deck = pptx.Presentation()
+    chart = (
+        deck.slides.add_slide(deck.slide_layouts[6])
+        .shapes.add_chart(XL_CHART_TYPE.XY_SCATTER, Inches(1), Inches(1), Inches(8), Inches(5), points)
+        .chart
+    )
+    chart.category_axis.axis_title.text_frame.text = "Weeks after go-live"
+    # python-pptx gives the x values the y values' format; a sheet formats its x column on its own.
+    for code in chart._chartSpace.iter(qn("c:formatCode")):
+        if code.getparent().getparent().getparent().tag == qn("c:xVal"):
+            code.text = "General"
+
+    document = load_document(_saved(deck, tmp_path / "scatter.pptx"))
+
+    assert document.pages[0].text == (
+        "Chart\nWeeks after go-live | Wessex Vale | Harrowdale\n--- | --- | ---\n1 | 50% | \n2 | 75% | 25%\n4 |  | 40%"
+    )
+    assert split_sentences(document.pages[0].text)[1:] == [
+        "1: Wessex Vale 50%.",
+        "2: Wessex Vale 75%; Harrowdale 25%.",
+        "4: Harrowdale 40%.",
+    ]
+
+
+def test_pptx_bubble_chart_reads_its_points_as_a_scatter_chart_does(tmp_path: Path) -> None:
+    bubbles = BubbleChartData()
+    sites = bubbles.add_series("Patients per nurse")
+    sites.add_data_point(1, 4.5, 10)
+    sites.add_data_point(3, 6, 5)
+
+    text, warnings = _chart_slide_text(tmp_path, XL_CHART_TYPE.BUBBLE, bubbles)
+
+    assert split_sentences(text) == ["Chart", "1: Patients per nurse 4.5.", "3: Patients per nurse 6."]
+    assert warnings == ()
+
+
+def test_pptx_chart_of_two_plots_reads_their_series_side_by_side(tmp_path: Path) -> None:
+    """A bar-and-line chart keeps each kind of series in its own plot, over the same categories."""
+    chart_data = CategoryChartData()
+    chart_data.categories = ["Q1", "Q2"]
+    chart_data.add_series("Admissions", (120, 140))
+    chart_data.add_series("Bed days saved", (300, 410))
+    deck = pptx.Presentation()
+    chart = (
+        deck.slides.add_slide(deck.slide_layouts[6])
+        .shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(1), Inches(8), Inches(5), chart_data)
+        .chart
+    )
+    bars = chart.plots[0]._element
+    line = OxmlElement("c:lineChart")
+    line.append(
+        parse_xml('<c:grouping xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" val="standard"/>')
+    )
+    line.append(bars.findall(qn("c:ser"))[1])
+    for axis_id in bars.findall(qn("c:axId")):
+        line.append(copy.deepcopy(axis_id))
+    bars.addnext(line)
+
+    document = load_document(_saved(deck, tmp_path / "combo.pptx"))
+
+    assert len(chart.plots) == 2
+    assert document.pages[0].text.splitlines()[1:] == [
+        "Category | Admissions | Bed days saved",
+        "--- | --- | ---",
+        "Q1 | 120 | 300",
+        "Q2 | 140 | 410",
+    ]
+
+
+def test_pptx_long_chart_is_cut_into_headed_tables_and_capped(tmp_path: Path) -> None:
+    """Cut at its lines by the splitter, a long table lost its header; past 60 rows, the rest is noted."""
+    chart_data = CategoryChartData(number_format="#,##0")
+    chart_data.categories = [f"Day {day}" for day in range(1, 201)]
+    chart_data.add_series("Virtual ward patients", [1000 + day for day in range(1, 201)])
+
+    text, warnings = _chart_slide_text(tmp_path, XL_CHART_TYPE.LINE, chart_data, "Patients per day")
+
+    blocks = text.split("\n\n")
+    assert len(blocks) > 2 and warnings == ()
+    for block in blocks[:-1]:
+        assert block.splitlines()[:3] == ["Chart: Patients per day", "Category | Virtual ward patients", "--- | ---"]
+        assert len(block) <= 300
+    assert blocks[-1] == "(The chart has 200 rows of data; only the first 60 are read.)"
+    units = split_sentences(text)
+    rows = [unit for unit in units if unit.startswith("Day ")]
+    assert rows[0] == "Day 1: Virtual ward patients 1,001." and rows[-1] == "Day 60: Virtual ward patients 1,060."
+    assert len(rows) == 60
 
 
 def test_pptx_chart_without_words_is_reported_as_unread_not_as_a_picture(tmp_path: Path) -> None:
@@ -1320,3 +1523,140 @@ def test_a_line_level_with_a_heading_across_the_columns_is_never_lost() -> None:
     columns = _read_by_columns(runs, 600)
 
     assert columns is None or "Tail" in columns[0]
+
+
+def _formatted_cells(tmp_path: Path, formats: list[tuple[str, float]]) -> list[str]:
+    """The one row of a one-category chart whose series each hold one value in its own number format."""
+    chart_data = CategoryChartData()
+    chart_data.categories = ["Q1"]
+    for number, (code, value) in enumerate(formats, start=1):
+        chart_data.add_series(f"Measure number {number}", (value,), number_format=code)
+    text, warnings = _chart_slide_text(tmp_path, XL_CHART_TYPE.COLUMN_CLUSTERED, chart_data, "Results")
+    assert warnings == ()
+    return text.splitlines()[3].split(" | ")[1:]
+
+
+def test_pptx_chart_times_are_read_from_the_fraction_of_the_day(tmp_path: Path) -> None:
+    """Every "m" was read as a month and hours were not read: 7 minutes 45 seconds in "mm:ss" read "12:ss".
+    "m" is minutes right after an hour or right before seconds; a unit written unquoted ("0 km") is no date."""
+    cells = _formatted_cells(
+        tmp_path,
+        [
+            ("mm:ss", 0.00538),
+            ("h:mm", 0.5),
+            ("[h]:mm", 1.5),
+            ("[mm]:ss", 0.00538),
+            ("dd/mm/yyyy hh:mm", 45292.5),
+            ("h:mm AM/PM", 0.75),
+            ("hh:mm:ss.00", 0.5000001),
+            ("d mmm yyyy", 45292.99),
+            ("0 km", 5),
+        ],
+    )
+
+    assert cells == [
+        "07:45",
+        "12:00",
+        "36:00",
+        "07:45",
+        "01/01/2024 12:00",
+        "6:00 PM",
+        "12:00:00.01",
+        "1 Jan 2024",
+        "5 km",
+    ]
+
+
+def test_pptx_chart_title_with_a_bar_keeps_its_table_whole(tmp_path: Path) -> None:
+    """A title's " | " made the title line a table row, so the header was read as data."""
+    chart_data = CategoryChartData(number_format="0%")
+    chart_data.categories = ["Jan", "Feb"]
+    chart_data.add_series("Seen within 4 hours", (0.71, 0.74))
+
+    text, _ = _chart_slide_text(tmp_path, XL_CHART_TYPE.LINE, chart_data, "A&E | 4-hour performance")
+
+    assert split_sentences(text) == [
+        "Chart: A&E / 4-hour performance",
+        "Jan: Seen within 4 hours 71%.",
+        "Feb: Seen within 4 hours 74%.",
+    ]
+
+
+def test_pptx_chart_value_too_large_to_round_in_the_default_precision_is_still_read(tmp_path: Path) -> None:
+    """Rounding 1e26 to two places needs 29 digits, past the decimal module's default 28: the chart was lost."""
+    assert _formatted_cells(tmp_path, [("0.00", 1e26), ("#,##0", 2.5e30)]) == [
+        "100000000000000000000000000.00",
+        "2,500,000,000,000,000,000,000,000,000,000",
+    ]
+
+
+def test_pptx_chart_general_values_take_the_format_their_labels_or_value_axis_show(tmp_path: Path) -> None:
+    """Cells left in "General" hold 0.62 where the chart shows 62%: its data labels' or axis's format says so."""
+    chart_data = CategoryChartData()
+    chart_data.categories = [datetime.date(2024, 1, 1), datetime.date(2024, 2, 1)]
+    chart_data.categories.number_format = "General"
+    chart_data.add_series("Seen within 2 hours", (0.62, 0.7))
+    chart_data.add_series("Seen within 4 hours", (0.905, 0.9125))
+    deck = pptx.Presentation()
+    chart = (
+        deck.slides.add_slide(deck.slide_layouts[6])
+        .shapes.add_chart(XL_CHART_TYPE.LINE, Inches(1), Inches(1), Inches(8), Inches(5), chart_data)
+        .chart
+    )
+    for axis, code in [(chart.category_axis, "mmm yyyy"), (chart.value_axis, "0%")]:
+        axis.tick_labels.number_format = code
+        axis.tick_labels.number_format_is_linked = False
+    labels = chart.plots[0].series[1].data_labels
+    labels.number_format = "0.0%"
+    labels.number_format_is_linked = False
+
+    document = load_document(_saved(deck, tmp_path / "general.pptx"))
+
+    assert document.pages[0].text.splitlines()[3:] == ["Jan 2024 | 62% | 90.5%", "Feb 2024 | 70% | 91.3%"]
+
+
+def _unnamed_series_chart(tmp_path: Path, series: int, title: str = "", axis_title: str = "") -> str:
+    chart_data = CategoryChartData()
+    chart_data.categories = ["Jan", "Feb"]
+    for number in range(series):
+        chart_data.add_series("", (1 + number, 2 + number))
+    deck = pptx.Presentation()
+    chart = (
+        deck.slides.add_slide(deck.slide_layouts[6])
+        .shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(1), Inches(8), Inches(5), chart_data)
+        .chart
+    )
+    if title:
+        chart.has_title = True
+        chart.chart_title.text_frame.text = title
+    if axis_title:
+        chart.value_axis.axis_title.text_frame.text = axis_title
+    return load_document(_saved(deck, tmp_path / f"unnamed-{series}.pptx")).pages[0].text
+
+
+def test_pptx_chart_unnamed_series_are_named_so_their_figures_do_not_run_together(tmp_path: Path) -> None:
+    """A series without a name was "Series 1", so "Jan: Series 1 1." read as the number "1 1"."""
+    assert split_sentences(_unnamed_series_chart(tmp_path, 1, title="Referrals"))[1:] == [
+        "Jan: Referrals 1.",
+        "Feb: Referrals 2.",
+    ]
+    assert split_sentences(_unnamed_series_chart(tmp_path, 1, axis_title="Patients seen"))[1:] == [
+        "Jan: Patients seen 1.",
+        "Feb: Patients seen 2.",
+    ]
+    assert _unnamed_series_chart(tmp_path, 1).splitlines()[1] == "Category | Value"
+    assert split_sentences(_unnamed_series_chart(tmp_path, 2, title="Referrals"))[1:] == [
+        "Jan: Series 1 value 1; Series 2 value 2.",
+        "Feb: Series 1 value 2; Series 2 value 3.",
+    ]
+
+
+def test_pptx_chart_conditional_formats_give_the_plain_number_and_zeros_pad(tmp_path: Path) -> None:
+    """A condition picks a section by value, which was not read: 2 in "[>=1000]#,##0,"k";0" showed "0k".
+    "00000" pads 17 to "00017". "#" shows nothing for 0 in Excel, but "0" is kept so the row keeps its figure."""
+    cells = _formatted_cells(
+        tmp_path,
+        [('[>=1000]#,##0,"k";0', 2), ('[>=1000]#,##0,"k";0', 15000), ("00000", 17), ("00,000", 17), ("#", 0)],
+    )
+
+    assert cells == ["2", "15000", "00017", "00,017", "0"]
