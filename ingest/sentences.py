@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
+from itertools import zip_longest
+from typing import NamedTuple
 
 # How the readers write a table row's cells (ingest.loaders, ingest.pdf_tables).
 ROW_SEPARATOR = " | "
@@ -19,6 +21,12 @@ _BLOCK = re.compile(r"\n\s*\n")
 _LIST_ITEM = re.compile(r"^(?:[-*•●▪]|\d{1,2}[.)])\s+")
 # A list number left alone on its line by OCR ("1.") between an intro and its items.
 _LIST_NUMBER = re.compile(r"^\d{1,2}[.)]?$")
+# A cell border: a bar with a space or the line's end on each side, as ROW_SEPARATOR and empty cells leave it.
+_BAR = re.compile(r"(?<!\S)\|(?!\S)")
+# Markdown's cell border: any bar not escaped as "\|".
+_MARKDOWN_BAR = re.compile(r"(?<!\\)\|")
+# A cell of a markdown delimiter row, which marks the row above it as a table's header.
+_DELIMITER_CELL = re.compile(r":?-{3,}:?")
 _LABELLED = re.compile(r"^([A-Z][^:.;!?]{0,60}\w):\s+\S")
 _LABEL_MAX_WORDS = 7
 LABELLED_RUN = 3
@@ -40,22 +48,41 @@ def split_sentences(text: str, join_labelled: bool = True) -> list[str]:
     at most ``LIST_GROUP_WORDS`` words that each repeat the intro. ``join_labelled=False`` leaves paragraphs
     that open with a label apart (see :func:`indexed_sentences`).
     """
+    return _units_and_rows(text, join_labelled)[0]
+
+
+def tables(text: str) -> list[tuple[list[str], list[list[str]]]]:
+    """Each table in ``text`` as (header cells, rows of cells), read exactly as the splitter reads it, so the
+    answer checks that compare a figure with its row see the same rows as the units that were quoted."""
+    return [
+        (run.header, run.rows)
+        for block in _BLOCK.split(text)
+        for run in _table_runs([line.strip() for line in block.split("\n") if line.strip()])
+        if isinstance(run, _Table)
+    ]
+
+
+def _units_and_rows(text: str, join_labelled: bool) -> tuple[list[str], set[str]]:
+    """:func:`split_sentences`, with the table rows among the units that stand alone (see :func:`_row_units`)."""
     units: list[tuple[str, bool]] = []
     rows: set[str] = set()  # a table's rows stay one statement each, though each opens with a label
+    statements: set[str] = set()
     for block in _BLOCK.split(text):
-        for lines, is_table in _table_runs([line.strip() for line in block.split("\n") if line.strip()]):
-            if is_table:
-                table_rows = _row_units(lines)
-                rows.update(table_rows)
-                units.extend((unit, False) for unit in table_rows)
-            elif any("\t" in line for line in lines):
-                units.extend((unit, False) for unit in _table_units(lines))
-            elif sum(1 for line in lines if _LIST_ITEM.match(line)) >= max(1, len(lines) // 2):
-                units.extend((line, _is_item(line)) for line in _unwrap_items(lines))
+        for run in _table_runs([line.strip() for line in block.split("\n") if line.strip()]):
+            if isinstance(run, _Table):
+                table_rows = _row_units(run)
+                rows.update(unit for unit, _ in table_rows)
+                statements.update(unit for unit, alone in table_rows if alone)
+                units.extend((unit, False) for unit, _ in table_rows)
+            elif any("\t" in line for line in run):
+                units.extend((unit, False) for unit in _table_units(run))
+            elif sum(1 for line in run if _LIST_ITEM.match(line)) >= max(1, len(run) // 2):
+                units.extend((line, _is_item(line)) for line in _unwrap_items(run))
             else:
-                units.extend((part.strip(), False) for part in _SENTENCE_SPLIT.split(" ".join(lines)) if part.strip())
-    units = [unit for unit in units if not _LIST_NUMBER.match(unit[0])]
-    return _join_lists(_labelled_runs(units, rows) if join_labelled else units)
+                units.extend((part.strip(), False) for part in _SENTENCE_SPLIT.split(" ".join(run)) if part.strip())
+    # A row's label may be a bare number ("3"); only text outside tables is an OCR'd list number.
+    units = [unit for unit in units if unit[0] in rows or not _LIST_NUMBER.match(unit[0])]
+    return _join_lists(_labelled_runs(units, rows) if join_labelled else units), statements
 
 
 def _is_item(line: str) -> bool:
@@ -106,46 +133,156 @@ def _unwrap_items(lines: Sequence[str]) -> list[str]:
     return joined
 
 
-def _table_runs(lines: Sequence[str]) -> list[tuple[list[str], bool]]:
-    """The block's lines cut into runs, each a table or not: a table is consecutive rows of the same number of
-    " | " cells, as the PDF, Word and PowerPoint readers write them; two rows of three cells or more, or three
-    rows of two (two lines of OCR'd slide text can each hold one stray "|")."""
-    runs: list[tuple[list[str], bool]] = []
+class _Table(NamedTuple):
+    """A table read from " | " rows: its header (empty when it has none) and its rows, each a list of cells."""
+
+    header: list[str]
+    rows: list[list[str]]
+
+
+def _table_runs(lines: Sequence[str]) -> list[list[str] | _Table]:
+    """The block's lines cut into runs, each a table or the lines of text between tables.
+
+    A markdown table is a header line, a delimiter row and the lines with a bar under them (see
+    :func:`_markdown_table`). Otherwise a table is consecutive rows of the same number of cells, as the PDF,
+    Word, HTML and PowerPoint readers write them: two rows of three columns or more, or three rows of two
+    whose cells are both filled. A two-column row with one cell empty is what a stray OCR bar at a line's end
+    looks like ("Results |"), and two lines of OCR'd slide text can each hold one stray "|", so rows of two
+    need more to go on. A column empty in every row at either edge is not a column (outer pipes, "| a | b |",
+    or a stray bar on every line)."""
+    runs: list[list[str] | _Table] = []
     index = 0
     while index < len(lines):
-        width = len(lines[index].split(ROW_SEPARATOR))
-        end = index + 1
-        while width > 1 and end < len(lines) and len(lines[end].split(ROW_SEPARATOR)) == width:
-            end += 1
-        if width > 1 and end - index >= (2 if width > 2 else 3):
-            runs.append((list(lines[index:end]), True))
-        elif runs and not runs[-1][1]:
-            runs[-1][0].extend(lines[index:end])
+        markdown = _markdown_table(lines, index)
+        table: _Table | None = None
+        if markdown is not None:
+            table, end = markdown
         else:
-            runs.append((list(lines[index:end]), False))
+            width = len(_cells(lines[index]))
+            end = index + 1
+            while (
+                width > 1
+                and end < len(lines)
+                and len(_cells(lines[end])) == width
+                and _markdown_table(lines, end) is None
+            ):
+                end += 1
+            table = _plain_table(lines[index:end])
+        if table is not None:
+            runs.append(table)
+        elif runs and isinstance(runs[-1], list):
+            runs[-1].extend(lines[index:end])
+        else:
+            runs.append(list(lines[index:end]))
         index = end
-    return [run for run in runs if run[0]]
+    return runs
 
 
-def _row_units(rows: Sequence[str]) -> list[str]:
+def _plain_table(lines: Sequence[str]) -> _Table | None:
+    """Rows of equal width as a table, or None when they do not read as one (see :func:`_table_runs`). With
+    three or more columns the first row is the header unless it holds figures or names no column (a section
+    row, "Workforce |  |", whose label would be lost as the header's corner); a two-column table is label
+    and value."""
+    table = [_cells(line) for line in lines]
+    while table and table[0] and not any(row[0] for row in table):
+        table = [row[1:] for row in table]
+    while table and table[0] and not any(row[-1] for row in table):
+        table = [row[:-1] for row in table]
+    width = len(table[0]) if table else 0
+    full = sum(1 for row in table if all(row))
+    if not (width >= 3 and len(table) >= 2) and not (width == 2 and full >= 3):
+        return None
+    names = table[0][1:]
+    if width >= 3 and any(names) and not any(re.search(r"\d", name) for name in names):
+        return _Table(table[0], table[1:])
+    return _Table([], table)
+
+
+def _markdown_table(lines: Sequence[str], index: int) -> tuple[_Table, int] | None:
+    """The markdown pipe table whose header is ``lines[index]`` and the index of the line after it, or None:
+    the header, a delimiter row of as many cells ("--- | ---", "|:---|---:|", as markdown marks a header and
+    as the PowerPoint reader writes a chart's) and the lines with a bar under them. The delimiter makes the
+    line above it the header whatever it holds: a chart's columns are its series, often years ("2023/24"),
+    and a one-series chart has only two.
+
+    Outer pipes are optional, and a table has them or not as its delimiter row does; within such a table a
+    row's own first bar is an outer pipe, elsewhere it opens an empty first cell ("| 7 | 8"). A Word table
+    whose second row is all "---" (not applicable) reads as a header and its marker too. Its first row is
+    nearly always the header, and the dashes row says nothing, having no label; requiring the header to hold
+    no figures would lose the charts whose series are years or scale points ("1 | 2 | 3")."""
+    width = _delimiter_width(lines[index + 1]) if index + 1 < len(lines) else 0
+    if width < 2 or "|" not in lines[index]:
+        return None
+    delimiter = lines[index + 1]
+    outer = (delimiter.startswith("|"), delimiter.endswith("|"))
+    header = _markdown_cells(lines[index], outer, width)
+    if len(header) != width:
+        return None
+    end = index + 2
+    while end < len(lines) and "|" in lines[end]:
+        end += 1
+    rows = [_markdown_cells(line, outer, width) for line in lines[index + 2 : end]]
+    return (_Table(header, rows) if rows else _Table([], [header])), end
+
+
+def _delimiter_width(line: str) -> int:
+    """The number of cells of a markdown delimiter row, or 0 when ``line`` is not one. Each cell must be
+    only dashes, three or more, with an optional colon at either end."""
+    if "|" not in line:
+        return 0
+    cells = _MARKDOWN_BAR.split(_without_outer_pipes(line, (True, True)))
+    return len(cells) if all(_DELIMITER_CELL.fullmatch(cell.strip()) for cell in cells) else 0
+
+
+def _markdown_cells(line: str, outer: tuple[bool, bool], width: int) -> list[str]:
+    """A markdown row's cells. Markdown splits at every unescaped bar ("|A|£27|"), but a cell the readers
+    wrote may hold a bar of its own ("A|B | 5"), so where cutting at " | " alone gives the table's width,
+    that reading is kept."""
+    line = _without_outer_pipes(line, outer)
+    spaced = _cells(line)
+    if len(spaced) == width:
+        return [cell.replace("\\|", "|") for cell in spaced]
+    return [cell.strip().replace("\\|", "|") for cell in _MARKDOWN_BAR.split(line)]
+
+
+def _without_outer_pipes(line: str, outer: tuple[bool, bool]) -> str:
+    if outer[0] and line.startswith("|"):
+        line = line[1:]
+    if outer[1] and line.endswith("|") and not line.endswith("\\|"):
+        line = line[:-1]
+    return line
+
+
+def _cells(row: str) -> list[str]:
+    """A row's cells, cut at each bar that stands alone as " | " does. An empty cell leaves its bars: at the
+    end of a stripped line ("Alpha | 5 |"), at its start ("| 7 | 8", a blank first cell) or next to each
+    other where the HTML reader's spaces were collapsed ("Alpha | | 5"). A bar inside a word ("Ovat|on", OCR)
+    cuts nothing."""
+    return [cell.strip() for cell in _BAR.split(row)]
+
+
+def _row_units(table: _Table) -> list[tuple[str, bool]]:
     """One statement per table row, its label first and each figure with its column's name: "Severn Marches
     Ambulance Service: Cost per patient £27; Staff trained 140." A row of bare figures is quoted by no one and
     read wrongly by the model (it gave one trust's cost per patient as another's), since its meaning is in the
-    header. With three or more columns the first row is the header unless it holds figures; a two-column
-    table is label and value."""
-    table = [[cell.strip() for cell in row.split(ROW_SEPARATOR)] for row in rows]
-    has_header = len(table[0]) >= 3 and not any(re.search(r"\d", cell) for cell in table[0][1:])
-    header = table[0] if has_header else []
-    units: list[str] = []
-    for row in table[1:] if has_header else table:
+    header. Each unit comes with whether it stands alone: a label and values all named by the header.
+
+    No row's text is lost. A row with a label and no values (a section row, "Workforce |  |") is its label
+    alone. A row with an empty label (a blank cell, or one a merged cell above spans) is its named values
+    alone: the label above is not carried down, as a merged label in a PDF may be set in the middle or at the
+    foot of the rows it spans, and a label that is wrong for its figures is worse than none. Cells past the
+    header's width are kept, unnamed."""
+    names = table.header[1:]
+    units: list[tuple[str, bool]] = []
+    for row in table.rows:
         label, cells = row[0], row[1:]
-        named = [
-            f"{name} {cell}".strip() if name else cell
-            for name, cell in zip(header[1:] or [""] * len(cells), cells, strict=True)
-            if cell
-        ]
+        pairs = [(name, cell) for name, cell in zip_longest(names, cells, fillvalue="") if cell]
+        named = [f"{name} {cell}" if name else cell for name, cell in pairs]
         if named:
-            units.append(f"{label}: {'; '.join(named)}." if label else f"{'; '.join(named)}.")
+            values = "; ".join(named)
+            units.append((f"{label}: {values}." if label else f"{values}.", bool(label) and all(n for n, _ in pairs)))
+        elif label:
+            units.append((label, False))
     return units
 
 
@@ -217,8 +354,11 @@ def indexed_sentences(text: str) -> list[str]:
 
     A labelled paragraph joined into a list is also indexed alone: the joined list is what gets quoted, but a
     question about one challenge ("what did they say about long-term investment?") matches its own paragraph
-    better than a 60-word list. Searched as lists only, the gold passage of such questions fell in rank."""
-    units = split_sentences(text)
-    units += [unit for unit in split_sentences(text, join_labelled=False) if unit not in units]
-    indexed = [unit for unit in units if len(unit.split()) >= MIN_INDEXED_WORDS]
+    better than a 60-word list. Searched as lists only, the gold passage of such questions fell in rank.
+
+    A table row whose label and values are all named ("Yes: Responses 62%.") is indexed however short: unlike
+    a heading, it is a whole statement, and a chart's rows are often only three words."""
+    units, statements = _units_and_rows(text, join_labelled=True)
+    units += [unit for unit in _units_and_rows(text, join_labelled=False)[0] if unit not in units]
+    indexed = [unit for unit in units if len(unit.split()) >= MIN_INDEXED_WORDS or unit in statements]
     return indexed or [text]

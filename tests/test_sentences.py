@@ -67,6 +67,77 @@ def test_a_table_row_led_by_a_label_reads_as_one_unit() -> None:
     ]
 
 
+def test_a_delimiter_row_marks_the_header_of_any_table() -> None:
+    """A chart's series are often years, and a one-series chart has two columns: neither header would be taken
+    for one by its look, and the figures would be quoted without their names."""
+    text = (
+        "Category | Staff hours released\n--- | ---\nQ1 2024/25 | 1,240\n\n"
+        "Quarter | 2023/24 | 2024/25\n--- | --- | ---\nQ1 | 980 | 1,240"
+    )
+    assert split_sentences(text) == ["Q1 2024/25: Staff hours released 1,240.", "Q1: 2023/24 980; 2024/25 1,240."]
+
+
+def test_a_row_ending_in_an_empty_cell_stays_in_its_table() -> None:
+    """The empty last cell's space goes when the line is stripped; the row was then one column short."""
+    text = "Site | Patients | Cost\nWessex Vale | 2,950 | £310\nHarrowdale | 1,180 | "
+    assert split_sentences(text) == ["Wessex Vale: Patients 2,950; Cost £310.", "Harrowdale: Patients 1,180."]
+
+
+def test_a_row_with_a_label_and_no_values_is_kept_as_its_label() -> None:
+    """A Word or HTML section row ("Workforce |  |") was dropped for having no values."""
+    text = "Trust | Staff | Cost\nWorkforce |  |\nAlpha | 5 | 6\n\nTrust | Staff | Cost\nWorkforce | |\nAlpha | 5 | 6"
+    assert split_sentences(text) == ["Workforce", "Alpha: Staff 5; Cost 6."] * 2
+
+
+def test_a_stray_bar_at_the_end_of_ocr_lines_makes_no_table_and_loses_no_text() -> None:
+    """Two columns whose value cells are empty are OCR text with stray bars, not a table of labels."""
+    assert split_sentences("Results |\nGood | outcome\nBad |") == ["Results | Good | outcome Bad |"]
+    assert split_sentences("We met | the team\nand said hello |\nthen left | ok") == [
+        "We met | the team and said hello | then left | ok"
+    ]
+    assert split_sentences("We met | the team |\nand said | hello |") == ["We met | the team | and said | hello |"]
+
+
+def test_a_row_with_an_empty_first_cell_stays_in_its_table_without_the_label_above() -> None:
+    """As the HTML and Word readers write an empty first cell ("| 7 | 8") and HTML's empty middle cell
+    ("Alpha | | 5"). The label above is not carried down: it may not be this row's."""
+    html = "Trust | Cost | Staff\nAlpha | | 5\n| 7 | 8\nGamma | 9 | 10"
+    assert split_sentences(html) == ["Alpha: Staff 5.", "Cost 7; Staff 8.", "Gamma: Cost 9; Staff 10."]
+    figures_header = "Trust | 2023 | 2024\nAlpha | 5 | \n | 7 | 8\nGamma | 9 | 10"
+    assert split_sentences(figures_header) == ["Trust: 2023; 2024.", "Alpha: 5.", "7; 8.", "Gamma: 9; 10."]
+
+
+def test_markdown_pipe_tables_read_as_rows_under_their_header() -> None:
+    spaced = "Costs below.\n| Trust | Cost | Staff |\n| --- | ---: | :---: |\n| A | £27 | 140 |\n|  | £5 | 3 |\nAfter."
+    assert split_sentences(spaced) == ["Costs below.", "A: Cost £27; Staff 140.", "Cost £5; Staff 3.", "After."]
+    assert split_sentences("|Trust|Cost|\n|---|---|\n|A|£27|\n|B \\| C|£30|") == ["A: Cost £27.", "B | C: Cost £30."]
+    assert split_sentences("Trust | Cost |\n--- | --- |\nA | £27 |") == ["A: Cost £27."]
+    assert split_sentences("| | 2023 | 2024 |\n|---|---|---|\n| A | 1 | 2 |") == ["A: 2023 1; 2024 2."]
+    assert split_sentences("Name | Value\n--- | ---\nNo rows yet.") == ["Name: Value.", "No rows yet."]
+
+
+def test_a_delimiter_row_is_only_dashes_under_the_header() -> None:
+    """A Word table's row of "----" (not applicable) under its first row marks that row as the header, which
+    a Word table's first row nearly always is; a row of dashes with a label, or of single dashes, is a row."""
+    assert split_sentences("Trust | 2023 | 2024\n---- | ---- | ----\nAlpha | 5 | 6") == ["Alpha: 2023 5; 2024 6."]
+    assert split_sentences("Trust | Cost | Staff\nGamma | --- | ---\nAlpha | 5 | 6") == [
+        "Gamma: Cost ---; Staff ---.",
+        "Alpha: Cost 5; Staff 6.",
+    ]
+    assert split_sentences("Alpha | 5 | 6\n- | - | -\nGamma | 7 | 8") == ["Alpha: 5; 6.", "-: -; -.", "Gamma: 7; 8."]
+
+
+def test_a_short_table_row_naming_its_columns_gets_a_vector_of_its_own() -> None:
+    """ "Yes: Responses 62%." is three words but a whole statement; a bare label or unnamed figures are not."""
+    indexed = indexed_sentences(
+        "Question | Responses\n--- | ---\nYes | 62%\nNo | 38%\n\nThe survey closed in May 2024."
+    )
+    assert indexed == ["Yes: Responses 62%.", "No: Responses 38%.", "The survey closed in May 2024."]
+    unnamed = "Workforce | |\nAlpha | 5 | 6\nBeta | 7 | 8\n\nThe survey closed in May 2024."
+    assert split_sentences(unnamed)[:3] == ["Workforce", "Alpha: 5; 6.", "Beta: 7; 8."]
+    assert indexed_sentences(unnamed) == ["The survey closed in May 2024."]
+
+
 def test_a_list_item_wrapped_onto_the_next_line_is_one_unit() -> None:
     text = (
         "- Of the 114 comments that were collated, further sub-categorisation resulted in these being\n"
