@@ -8,12 +8,21 @@ The positions pypdf reports for each text run give the rows back: runs on one ba
 ``CELL_GAP`` ems or more between them separates cells, and the cells of consecutive rows line up into the
 same columns. Rows are written as the Word and HTML readers write them ("cell | cell | cell").
 
+A cell too long for its column wraps onto lines of its own, set at the top, middle or bottom of its row, so
+one row spans several baselines and its continuation lines have text in only some columns. Such a line
+joins its row when it reads as a wrapped cell: text, not figures, directly above or below a line of the same
+column, and where that line plus its first word would not fit the column (or, in the last column, whose
+width is unknown, starting in lower case). The row's lines must then meet at one baseline (every cell's
+lines reach the row's single-line cells) and all but one of them leave a column empty; two columns of prose
+fill both columns on every line, and two rows of a table do not meet, so neither is joined.
+
 A false table on prose is worse than a missed table, so a block counts as a table only when at least
 ``MIN_ROWS`` rows of two or more cells line up column for column, and it reads as a table rather than
-prose or a list: at most one column of long cells (a two-column page of prose lines up too, but both its
-columns are long), figures in one of the columns if there are only two, and no bullet or numbering down its
-first column. Run widths are estimated from their characters: too wide an estimate only merges cells, which
-the alignment test then rejects; pypdf's own spacing is kept within a cell.
+prose or a list: at most one column of long cells, counting the words on a cell's longest line (a two-column
+page of prose lines up too, but both its columns are long; a wrapped cell is long only once its lines are
+joined), figures in one of the columns if there are only two, and no bullet or numbering down its first
+column. Run widths are estimated from their characters: too wide an estimate only merges cells, which the
+alignment test then rejects; pypdf's own spacing is kept within a cell.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Protocol
 
@@ -42,8 +51,13 @@ MIN_ROW_PITCH = 0.9
 MAX_ROW_PITCH = 3.0
 # Runs whose baselines differ by at most this many ems are one row (a figure set a little off its label's line).
 ROW_TOLERANCE = 0.3
-# A column is long when most of its cells have more words than this; a table has at most one.
+# A column is long when most of its cells have more words than this on a line; a table has at most one.
 MAX_CELL_WORDS = 4
+# A cell's line wrapped when it and the next line's first word would take more than this share of the room to
+# the next column (an estimate: the room includes the cell's padding, and character widths are guessed).
+WRAP_FIT = 0.75
+# A wrapped cell's lines are set in one size, within this fraction.
+WRAP_SIZE_TOLERANCE = 0.1
 # A long column whose cells are mostly longer than this is prose set beside a table, not one of its columns.
 PROSE_CELL_WORDS = 8
 _CELL_ENDS = (".", "!", "?", ":", ";")
@@ -73,8 +87,8 @@ class PositionedRun(Protocol):
 @dataclass(frozen=True)
 class _Placed:
     """A run with text that sits on the page: its index in extraction order (and among the runs that
-    extracted any text, spaces included), its estimated extent, and whether pypdf wrote a space before or
-    after it."""
+    extracted any text, spaces included), its estimated extent, whether pypdf wrote a space before or after
+    it, and the line of the page it is on (counted from the top)."""
 
     index: int
     sequence: int
@@ -85,10 +99,31 @@ class _Placed:
     size: float
     space_before: bool
     space_after: bool
+    line: int = 0
 
 
 # A row's runs grouped into cells (or columns), left to right.
 _Cells = list[list["_Placed"]]
+
+
+@dataclass(frozen=True)
+class _Row:
+    """A row's runs grouped into cells, left to right, and the baselines of its first and last lines (one
+    baseline unless a cell wraps); its size is its leftmost run's."""
+
+    cells: _Cells
+    top: float
+    bottom: float
+    size: float
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """A table cell's text, its lines joined, and the most words it has on one line: how long it reads as
+    set, since a cell wrapped onto several lines is long once joined however narrow its column."""
+
+    text: str
+    line_words: int
 
 
 @dataclass(frozen=True)
@@ -109,7 +144,7 @@ def read_tables(runs: Sequence[PositionedRun]) -> str | None:
     """
     written = [index for index, run in enumerate(runs) if run.text]
     placed = [_placed(index, sequence, runs[index]) for sequence, index in enumerate(written)]
-    rows = _rows([run for run in placed if run is not None])
+    rows = _rows(_lines([run for run in placed if run is not None]))
     tables = _in_place([table for block in _blocks(rows) for table in _tables(block)], runs)
     return _page_text([run.text for run in runs], tables) if tables else None
 
@@ -120,20 +155,180 @@ def _placed(index: int, sequence: int, run: PositionedRun) -> _Placed | None:
     text = run.text.strip()
     if not text or "\n" in text or run.size <= 0:
         return None
-    wide = sum(1 for character in text if unicodedata.east_asian_width(character) in "WF")
-    end = run.x + (wide + (len(text) - wide) * CHAR_WIDTH) * run.size
+    end = run.x + _width(text, run.size)
     return _Placed(index, sequence, text, run.x, end, run.y, run.size, run.text[0].isspace(), run.text[-1].isspace())
 
 
-def _rows(placed: Sequence[_Placed]) -> list[list[_Placed]]:
-    """Runs grouped by baseline, top of the page first, each row left to right."""
-    rows: list[list[_Placed]] = []
+def _width(text: str, size: float) -> float:
+    """The estimated width of a text set in a size."""
+    wide = sum(1 for character in text if _wide(character))
+    return (wide + (len(text) - wide) * CHAR_WIDTH) * size
+
+
+def _wide(character: str) -> bool:
+    """Whether a character is a wide (CJK) one: a word of its own, set without spaces."""
+    return unicodedata.east_asian_width(character) in "WF"
+
+
+def _lines(placed: Sequence[_Placed]) -> list[list[_Placed]]:
+    """Runs grouped by baseline, top of the page first, each line left to right and its runs numbered with it."""
+    lines: list[list[_Placed]] = []
     for run in sorted(placed, key=lambda run: -run.y):
-        if rows and rows[-1][0].y - run.y <= ROW_TOLERANCE * run.size:
-            rows[-1].append(run)
+        if lines and lines[-1][0].y - run.y <= ROW_TOLERANCE * run.size:
+            lines[-1].append(run)
         else:
-            rows.append([run])
-    return [sorted(row, key=lambda run: run.x) for row in rows]
+            lines.append([run])
+    return [
+        sorted((replace(run, line=number) for run in line), key=lambda run: run.x) for number, line in enumerate(lines)
+    ]
+
+
+def _rows(lines: Sequence[list[_Placed]]) -> list[_Row]:
+    """The lines as rows, the lines of a row with wrapped cells joined into one.
+
+    A link from a cell to the cell of its column below that continues it (:func:`_continuation`) joins the
+    lines between them, and is kept only when the lines it joins make one row (:func:`_one_row`) with the
+    links kept so far and those still to try among them (two columns wrapped alike need each other). The
+    line after a row's last can read as the start of the next row's first cell, so the links between cells
+    drawn one after the other (a cell's lines, as most generators draw them) are tried first.
+    """
+    cells = [_cells(line) for line in lines]
+    heights = [line[0].y for line in lines]
+    drawn = {index: rank for rank, index in enumerate(sorted(run.index for line in lines for run in line))}
+    candidates: list[tuple[bool, int, int, tuple[int, int]]] = []
+    for index, line in enumerate(cells):
+        for position, upper in enumerate(line):
+            continuation = _continuation(cells, heights, index, position)
+            if continuation is not None:
+                lower = cells[continuation[0]][continuation[1]]
+                apart = drawn[min(run.index for run in lower)] != drawn[max(run.index for run in upper)] + 1
+                candidates.append((apart, index, position, continuation))
+    below: dict[tuple[int, int], tuple[int, int]] = {}
+    first, last = list(range(len(lines))), list(range(len(lines)))
+    candidates.sort()
+    for tried, (_, index, position, continuation) in enumerate(candidates):
+        joined = range(min(first[index : continuation[0] + 1]), max(last[index : continuation[0] + 1]) + 1)
+        untried = {
+            (other, at): lower
+            for _, other, at, lower in candidates[tried + 1 :]
+            if other >= joined.start and lower[0] < joined.stop
+        }
+        links = below | {(index, position): continuation} | untried
+        if _one_row(_stacks(cells, links, joined), cells[joined.start : joined.stop], heights):
+            below[index, position] = continuation
+            for line_index in joined:
+                first[line_index], last[line_index] = joined.start, joined.stop - 1
+    rows: list[_Row] = []
+    index = 0
+    while index < len(lines):
+        if last[index] > index:
+            stacks = _stacks(cells, below, range(index, last[index] + 1))
+            row = sorted(([run for at in stack for run in cells[at[0]][at[1]]] for stack in stacks), key=_extent)
+            rows.append(_Row(row, heights[index], heights[last[index]], row[0][0].size))
+        else:
+            rows.append(_Row(cells[index], heights[index], heights[index], lines[index][0].size))
+        index = last[index] + 1
+    return rows
+
+
+def _continuation(
+    cells: Sequence[_Cells], heights: Sequence[float], index: int, position: int
+) -> tuple[int, int] | None:
+    """The cell (line, position) continuing a cell's text on the line below, if it wrapped there.
+
+    The continuation is the one cell in the column on the next line, or on the line after when the next has
+    nothing in the column and sits halfway between them (a row's single-line cells set in the middle of a
+    cell's two lines). It must be set in the same size, and be no further below than the lines just above
+    and below the two are from them (a cell's lines are closer together than rows, a caption or heading above
+    a table set further off); and one of the two lines must hold no figures (a row of figures is never a
+    wrapped cell's continuation).
+    """
+    upper = cells[index][position]
+    size = upper[0].size
+    for lower_index in (index + 1, index + 2):
+        if lower_index >= len(cells):
+            return None
+        column = [at for at, cell in enumerate(cells[lower_index]) if _overlap(_extent(cell), _extent(upper)) > 0]
+        if lower_index == index + 1 and not column:
+            continue
+        if len(column) != 1:
+            return None
+        lower = cells[lower_index][column[0]]
+        skipped = cells[index + 1 : lower_index]
+        if lower_index > index + 1 and (
+            abs(heights[index] + heights[lower_index] - 2 * heights[index + 1]) > ROW_TOLERANCE * size
+            or any(_overlap(_extent(cell), _extent(lower)) > 0 for line in skipped for cell in line)
+        ):
+            return None
+        if sum(1 for cell in cells[index] if _overlap(_extent(cell), _extent(lower)) > 0) != 1:
+            return None
+        pitch = heights[index] - heights[lower_index]
+        around = [heights[index - 1] - heights[index]] if index > 0 else []
+        around += [heights[lower_index] - heights[lower_index + 1]] if lower_index + 1 < len(heights) else []
+        if (
+            pitch > MAX_ROW_PITCH * size
+            or any(pitch > other + ROW_TOLERANCE * size for other in around)
+            or abs(lower[0].size - size) > WRAP_SIZE_TOLERANCE * size
+            or all(
+                any(_FIGURE.fullmatch(_cell_text(cell)) for cell in line) for line in (cells[index], cells[lower_index])
+            )
+        ):
+            return None
+        room = _room(cells[index : lower_index + 1], upper, lower)
+        return (lower_index, column[0]) if _wraps(_cell_text(upper), _cell_text(lower), size, room) else None
+    return None
+
+
+def _room(lines: Sequence[_Cells], upper: Sequence[_Placed], lower: Sequence[_Placed]) -> float | None:
+    """How wide a wrapped cell's column is, from where its upper line starts to the nearest cell on its lines
+    to the right; None in the last column."""
+    left = max(_extent(upper)[0], _extent(lower)[0])
+    right = [
+        _extent(cell)[0]
+        for line in lines
+        for cell in line
+        if _extent(cell)[0] > left and cell is not upper and cell is not lower
+    ]
+    return min(right) - _extent(upper)[0] if right else None
+
+
+def _wraps(upper: str, lower: str, size: float, room: float | None) -> bool:
+    """Whether a cell's text ``upper`` wrapped onto ``lower``: neither is a figure, ``upper`` does not end a
+    sentence or a label ("Name:" above "Author:" in a narrow column), and the next word would not have fitted
+    the room to the next column, or (in the last column, whose room is unknown) it starts in lower case. A
+    wide character is a word of its own."""
+    if _FIGURE.fullmatch(upper) or _FIGURE.fullmatch(lower) or upper.endswith(_CELL_ENDS):
+        return False
+    if room is None:
+        return lower[:1].islower()
+    word = lower.split()[0]
+    return _width(f"{upper} {word[0] if _wide(word[0]) else word}", size) > WRAP_FIT * room
+
+
+def _stacks(
+    cells: Sequence[_Cells], below: dict[tuple[int, int], tuple[int, int]], lines: range
+) -> list[list[tuple[int, int]]]:
+    """The lines' cells (line, position) as chains of a cell and its continuations, one chain per column."""
+    continued = set(below.values())
+    stacks: list[list[tuple[int, int]]] = []
+    for index in lines:
+        for position in range(len(cells[index])):
+            if (index, position) in continued:
+                continue
+            stack = [(index, position)]
+            while stack[-1] in below:
+                stack.append(below[stack[-1]])
+            stacks.append(stack)
+    return stacks
+
+
+def _one_row(stacks: Sequence[list[tuple[int, int]]], lines: Sequence[_Cells], heights: Sequence[float]) -> bool:
+    """Whether chains of cells make one row: two or more of them, all reaching one baseline, and at most one of
+    their lines with a cell in every column."""
+    tops = [heights[stack[0][0]] for stack in stacks]
+    bottoms = [heights[stack[-1][0]] for stack in stacks]
+    full = sum(1 for line in lines if len(line) == len(stacks))
+    return len(stacks) >= 2 and max(bottoms) <= min(tops) and full <= 1
 
 
 def _cells(row: Sequence[_Placed]) -> _Cells:
@@ -148,20 +343,19 @@ def _cells(row: Sequence[_Placed]) -> _Cells:
     return cells
 
 
-def _blocks(rows: Sequence[list[_Placed]]) -> list[list[_Cells]]:
-    """Runs of consecutive rows of two or more cells, their baselines ``MIN_ROW_PITCH`` to ``MAX_ROW_PITCH``
-    ems apart: where tables can be."""
-    blocks: list[list[_Cells]] = [[]]
+def _blocks(rows: Sequence[_Row]) -> list[list[_Cells]]:
+    """Runs of consecutive rows of two or more cells, each row's first baseline ``MIN_ROW_PITCH`` to
+    ``MAX_ROW_PITCH`` ems below the last of the row above: where tables can be."""
+    blocks: list[list[_Row]] = [[]]
     for row in rows:
-        cells = _cells(row)
-        pitch = blocks[-1][-1][0][0].y - row[0].y if blocks[-1] else None
-        if pitch is not None and not MIN_ROW_PITCH * row[0].size <= pitch <= MAX_ROW_PITCH * row[0].size:
+        pitch = blocks[-1][-1].bottom - row.top if blocks[-1] else None
+        if pitch is not None and not MIN_ROW_PITCH * row.size <= pitch <= MAX_ROW_PITCH * row.size:
             blocks.append([])
-        if len(cells) >= 2:
-            blocks[-1].append(cells)
+        if len(row.cells) >= 2:
+            blocks[-1].append(row)
         elif blocks[-1]:
             blocks.append([])
-    return [block for block in blocks if len(block) >= MIN_ROWS]
+    return [[row.cells for row in block] for block in blocks if len(block) >= MIN_ROWS]
 
 
 def _tables(block: Sequence[_Cells]) -> list[_Table]:
@@ -191,10 +385,10 @@ def _tables(block: Sequence[_Cells]) -> list[_Table]:
     tables: list[_Table] = []
     for rows in pieces:
         filled = [index for index in range(len(spans)) if any(row[index] for row in rows)]
-        grid = [[_cell_text(row[index]) for index in filled] for row in rows]
+        grid = [[_cell(row[index]) for index in filled] for row in rows]
         if len(rows) >= MIN_ROWS and _reads_as_table(grid):
             indices = frozenset(run.index for row in rows for column in row for run in column)
-            tables.append(_Table(indices, "\n".join(ROW_SEPARATOR.join(cells) for cells in grid)))
+            tables.append(_Table(indices, "\n".join(ROW_SEPARATOR.join(cell.text for cell in cells) for cells in grid)))
     return tables
 
 
@@ -231,24 +425,43 @@ def _spans(intervals: Sequence[tuple[float, float]]) -> list[tuple[float, float]
     return spans
 
 
+def _cell(runs: Sequence[_Placed]) -> _Cell:
+    """A table cell from its runs, its lines told apart by the page line each run is on; an empty cell (no
+    runs) has no text and no words."""
+    lines = {run.line for run in runs}
+    words = max((len(_cell_text([run for run in runs if run.line == line]).split()) for line in lines), default=0)
+    return _Cell(_cell_text(runs), words)
+
+
 def _cell_text(runs: Sequence[_Placed]) -> str:
-    """A cell's runs left to right, spaced as pypdf spaced them where it extracted them one after the other."""
+    """A cell's runs line by line, each line left to right, spaced as pypdf spaced them where it extracted them
+    one after the other; a wrapped cell's lines joined by a space, but for wide characters (set without
+    spaces)."""
     text = ""
     previous: _Placed | None = None
-    for run in sorted(runs, key=lambda run: run.x):
+    for run in sorted(runs, key=lambda run: (run.line, run.x)):
         if previous is not None:
-            glued = run.sequence == previous.sequence + 1 and not previous.space_after and not run.space_before
+            if run.line != previous.line:
+                glued = _wide(previous.text[-1]) and _wide(run.text[0])
+            else:
+                glued = run.sequence == previous.sequence + 1 and not previous.space_after and not run.space_before
             text += "" if glued else " "
         text += run.text
         previous = run
     return text
 
 
-def _reads_as_table(grid: Sequence[Sequence[str]]) -> bool:
-    """At most one long column; figures in one column of two; no numbering or bullets down the first
-    column, no dot leaders (a contents page)."""
-    columns = [[cell for cell in column if cell] for column in zip(*grid, strict=True)]
-    long = [cells for cells in columns if sorted(len(cell.split()) for cell in cells)[len(cells) // 2] > MAX_CELL_WORDS]
+def _reads_as_table(grid: Sequence[Sequence[_Cell]]) -> bool:
+    """At most one long column, by the words on a cell's longest line (a table's cells are short as set, and a
+    wrapped cell is long only once joined); figures in one column of two; no numbering or bullets down the
+    first column, no dot leaders (a contents page)."""
+    filled = [[cell for cell in column if cell.text] for column in zip(*grid, strict=True)]
+    columns = [[cell.text for cell in cells] for cells in filled]
+    long = [
+        texts
+        for cells, texts in zip(filled, columns, strict=True)
+        if sorted(cell.line_words for cell in cells)[len(cells) // 2] > MAX_CELL_WORDS
+    ]
     if len(long) > 1 or (len(columns) == 2 and not any(_figures(cells) for cells in columns)):
         return False
     if any(_runs_on(cells) for cells in long):
@@ -256,7 +469,7 @@ def _reads_as_table(grid: Sequence[Sequence[str]]) -> bool:
     first = columns[0]
     if len(set(first)) == 1 or sum(1 for cell in first if _NUMBERING.fullmatch(cell)) * 2 >= len(first):
         return False
-    return not any(_DOT_LEADER.search(cell) for row in grid for cell in row)
+    return not any(_DOT_LEADER.search(cell.text) for row in grid for cell in row)
 
 
 def _runs_on(cells: Sequence[str]) -> bool:
