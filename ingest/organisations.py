@@ -5,6 +5,13 @@ NHS Trust (EEAST)". A small gazetteer of canonical names and aliases (``organisa
 combined with two things learned from the text itself: "Full Name (ABBR)" pairs and names that follow the
 NHS naming pattern ("... NHS Foundation Trust", "... ICB"), so an unseen report still gets tagged.
 The same :class:`OrganisationIndex` serves ingest (tagging chunks) and retrieval (resolving a question).
+
+A foundation trust's legal form has several spellings ("Wessex Vale NHS FT", "Wessex Vale FT", "Wessex Vale
+Foundation Trust"); names are compared with it written out, so all of them are one organisation, and a name
+learned in a short spelling is stored under the full one. Ingest tags each document's chunks as soon as it has
+read that document, and the tags are stored, so the canonical name cannot wait for a longer spelling in a later
+document: it is decided by the name alone. "X Trust" is not folded into "X NHS Trust": staff write it for
+foundation trusts too ("Alder Hey Children's Hospital Trust"), and charities are trusts ("Nuffield Trust").
 """
 
 from __future__ import annotations
@@ -18,17 +25,33 @@ from pathlib import Path
 
 ALIASES_FILE = Path(__file__).with_name("organisation_aliases.json")
 
-_NAME_WORD = r"(?:[A-Z][\w’'+.-]*|and|of|&|upon|the)"
+# "FT" only ends a name: as a word inside one it ran two names together ("Wessex Vale FT and Tynebridge Hospitals
+# FT" was one organisation).
+_CAPITALISED_WORD = r"(?!FT\b)[A-Z][\w’'+.-]*"
+_NAME_WORD = rf"(?:{_CAPITALISED_WORD}|and|of|&|upon|the)"
 # Words of a name are separated by spaces, never a line break: in an exported PDF the line before a name is
 # often a heading or a running header ("Westbrook Falls Prevention Programme" over "Northshire ICB"), and
 # joining across it made one organisation of the two lines.
+# A bare "FT" ends a name only after a word that makes it a provider ("Tynebridge Hospitals FT"): elsewhere it is as
+# often the Financial Times or full-time ("Guardian and FT", "Band 6 FT"). After "Health" or "Care" it can still be
+# full-time ("Primary Care FT staff"), but mental health and community trusts are mostly written so ("Mersey Care
+# FT", "Oxford Health FT"), and a full-time phrase names no place or person, so the kind words catch it.
 _NHS_NAME = re.compile(
-    rf"\b((?:[A-Z][\w’'+.-]*[ \t])(?:{_NAME_WORD}[ \t]){{1,7}}?"
-    r"(?:NHS[ \t](?:Foundation[ \t])?Trust|Foundation[ \t]Trust|Integrated[ \t]Care[ \t]Board|ICB"
-    r"|University[ \t]Hospitals?|Health[ \t]Partners|Healthcare[ \t]NHS[ \t]Trust))\b"
+    rf"\b((?:{_CAPITALISED_WORD}[ \t])(?:{_NAME_WORD}[ \t]){{1,7}}?"
+    r"(?:NHS[ \t](?:Foundation[ \t])?Trust|NHS[ \t]FT|Foundation[ \t]Trust|Integrated[ \t]Care[ \t]Board|ICB"
+    r"|University[ \t]Hospitals?|Health[ \t]Partners|Healthcare[ \t]NHS[ \t]Trust"
+    r"|(?:(?<=Hospitals[ \t])|(?<=Hospital[ \t])|(?<=Healthcare[ \t])|(?<=Health[ \t])|(?<=Care[ \t]))FT))\b"
 )
+# The spellings of a foundation trust's legal form, and the one a learned name is stored under.
+_ABBREVIATED_FOUNDATION_TRUST = re.compile(r"(?:[ \t]+NHS)?[ \t]+(?:FT|Foundation[ \t]+Trust)$")
+_FOUNDATION_TRUST_IN_KEY = re.compile(r"(?<![a-z0-9+])(?:nhs )?(?:ft|foundation trust)(?![a-z0-9+])")
 _ABBREVIATION = re.compile(r"([A-Z][\w’'&+ -]{6,90}?)\s\(([A-Z][A-Za-z+&]{1,9})\)")
-_LEADING_NOISE = re.compile(r"^(?:In|At|For|The|With|By|From|Using|Across|Within)\s+")
+# Determiners and quantifiers too: "Every NHS Foundation Trust", "An NHS FT" and "Many Teaching Hospitals FT" are
+# prose about trusts, and "Our Wessex Vale FT" is Wessex Vale's name. One or more: "In Each Mental Health FT".
+_LEADING_NOISE = re.compile(
+    r"^(?:(?:In|At|For|The|With|By|From|Using|Across|Within|Each|Every|Any|Many|Several|Most|All|Both|Some|Other"
+    r"|These|Those|Two|Our|Your|Their|Its|This|That|An?)\s+)+"
+)
 # Short forms staff use are the name without its legal form and institutional tail: "Leeds Teaching Hospitals
 # NHS Trust" -> "Leeds Teaching Hospitals" -> "Leeds"; "North West Ambulance Service NHS Trust" -> "North West
 # Ambulance" (a tail word is dropped only from the end, so "Ambulance" keeps "North West" from standing alone).
@@ -36,15 +59,20 @@ _LEGAL_FORM = re.compile(
     r"\s+(?:NHS\s+Foundation\s+Trust|NHS\s+Trust|Foundation\s+Trust|NHS\s+FT|ICB|Integrated\s+Care\s+Board)$"
 )
 _TAIL_WORDS = {"hospitals", "hospital", "teaching", "healthcare", "service", "services", "university"}
-_MIN_SHORT_FORM = 4
-_GENERIC = {
-    "nhs foundation trust",
-    "foundation trust",
-    "icb",
-    "nhs trust",
-    "mental health trust",
-    "acute trust",
+# Words that say what kind of organisation or service something is, never which one. A learned name made only of
+# them ("Mental Health FT", "Adult Social Care FT", "Health and Social Care FT") is prose about a kind of trust, or
+# "FT" is full-time ("Primary Care FT staff"); every real name has a place or a person in it ("Mersey Care",
+# "Sheffield Health and Social Care"). Keyed as :func:`_key` keys them, so "Children's" is "childrens".
+_KIND_WORDS = _TAIL_WORDS | {
+    *("nhs", "foundation", "trust", "trusts", "and", "of", "the", "for"),
+    *("health", "care", "mental", "community", "acute", "primary", "secondary", "tertiary", "social", "public"),
+    *("adult", "adults", "childrens", "children", "child", "young", "peoples", "people", "womens", "maternity"),
+    *("specialist", "specialised", "general", "district", "integrated", "partnership", "ambulance", "learning"),
+    *("disability", "disabilities", "urgent", "emergency", "intensive", "critical", "palliative", "nursing"),
+    *("home", "residential", "medical", "clinical", "dental", "local", "regional", "national", "rural", "large"),
+    *("small", "new", "total", "additional", "current", "existing", "vacant"),
 }
+_MIN_SHORT_FORM = 4
 
 # Kinds of organisation a question may name instead of one organisation ("what have ambulance trusts done?"):
 # the phrase in the question, and the word the organisations' own names carry. Only kinds a name states; "ICB
@@ -61,27 +89,80 @@ _POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
 
 
 def _key(name: str) -> str:
-    """Case-, apostrophe- and ampersand-insensitive key, so "Guy’s & St Thomas’" equals "guys and st thomas"."""
+    """Case-, apostrophe- and ampersand-insensitive key, so "Guy’s & St Thomas’" equals "guys and st thomas",
+    with a foundation trust's legal form written out, so "Wessex Vale NHS FT" equals "Wessex Vale NHS Foundation
+    Trust". A text is keyed the same way before names are looked for in it; "40 ft" becoming "40 nhs foundation
+    trust" there is harmless, as no organisation is called that."""
     lowered = name.lower().replace("&", " and ").replace("’", "").replace("'", "")
-    return re.sub(r"[^a-z0-9+]+", " ", lowered).strip()
+    return _FOUNDATION_TRUST_IN_KEY.sub("nhs foundation trust", re.sub(r"[^a-z0-9+]+", " ", lowered).strip())
+
+
+_GENERIC = frozenset(
+    _key(name) for name in ("NHS Foundation Trust", "ICB", "NHS Trust", "Mental Health Trust", "Acute Trust")
+)
+
+
+def _full_legal_form(name: str) -> str:
+    """The name with "NHS FT", "FT" or a bare "Foundation Trust" written as "NHS Foundation Trust"."""
+    return _ABBREVIATED_FOUNDATION_TRUST.sub(" NHS Foundation Trust", name)
+
+
+def _names_an_organisation(name: str) -> bool:
+    """Whether a name found by the NHS pattern says which organisation: "Hospitals FT" after "Our" is stripped,
+    "NHS Foundation Trust" after "Every", or "Mental Health FT" is a kind of trust (see :data:`_KIND_WORDS`)."""
+    stem = _key(_LEGAL_FORM.sub("", _full_legal_form(name))).split()
+    return not set(stem) <= _KIND_WORDS
+
+
+@dataclass
+class _Resolution:
+    """:meth:`OrganisationIndex._lookup` and what it was made from, so a name learned extends it in place.
+
+    Re-keying every alias for each name learned made learning quadratic: 300 new names in a document against
+    3,000 stored aliases took 5.7 s, on every document ingested.
+    """
+
+    source: dict[str, str]  # the ``canonical_by_key`` it was made from
+    size: int = 0  # how many entries of it were taken in: ingest puts saved aliases straight in, past add()
+    by_key: dict[str, str] = field(default_factory=dict)  # every key, re-keyed -> the canonical name standing for it
+    named: dict[str, str] = field(default_factory=dict)  # a canonical name's key -> the one standing for it
+
+    def include(self, key: str, canonical: str) -> None:
+        """Take in one more entry of ``source``, leaving what building from scratch would."""
+        name_key = _key(canonical)
+        held = self.named.setdefault(name_key, canonical)
+        if held != _full_legal_form(held) and canonical == _full_legal_form(canonical):
+            self.named[name_key] = canonical
+            for alias, standing in self.by_key.items():
+                if standing == held:
+                    self.by_key[alias] = canonical
+        self.by_key.setdefault(_key(key), self.named[name_key])
+        self.size += 1
 
 
 @dataclass
 class OrganisationIndex:
     """Canonical name for every alias; built from the gazetteer and extended as documents are read."""
 
+    # Entries are only ever added, never changed or removed: ingest and retrieval put the index's saved aliases
+    # straight in with ``setdefault``, and the caches below notice that by its size.
     canonical_by_key: dict[str, str] = field(default_factory=dict)
-    _patterns: dict[bool, tuple[re.Pattern[str], dict[str, str]]] = field(default_factory=dict)
+    _patterns: dict[bool, tuple[re.Pattern[str], dict[str, str]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _resolved: _Resolution | None = field(default=None, repr=False, compare=False)
 
     def add(self, canonical: str, aliases: Iterable[str] = ()) -> None:
+        resolution = self._resolution()
         for name in (canonical, *aliases):
             key = _key(name)
-            if key and key not in _GENERIC:
-                self.canonical_by_key.setdefault(key, canonical)
-        self._patterns.clear()
+            if key and key not in _GENERIC and key not in self.canonical_by_key:
+                self.canonical_by_key[key] = canonical
+                resolution.include(key, canonical)
+                self._patterns.clear()
 
     def canonical(self, name: str) -> str | None:
-        return self.canonical_by_key.get(_key(name))
+        return self._lookup().get(_key(name))
 
     def learn_from_text(self, text: str) -> None:
         """Register "Full Name (ABBR)" pairs and NHS-pattern names found in a document."""
@@ -90,12 +171,14 @@ class OrganisationIndex:
             known = self.canonical(full)
             if known is not None:
                 self.add(known, [abbreviation])
-            elif _NHS_NAME.fullmatch(full):
-                self.add(full, [abbreviation])
+            elif _NHS_NAME.fullmatch(full) and _names_an_organisation(full):
+                self.add(_full_legal_form(full), [abbreviation])
         for match in _NHS_NAME.findall(text):
             name = _LEADING_NOISE.sub("", match.strip())
-            if _key(name) not in _GENERIC and self.canonical(name) is None:
-                self.add(name)
+            known = self.canonical(name)
+            # A known name short of its legal form was saved by an earlier version; the full one replaces it.
+            if _names_an_organisation(name) and (known is None or known != _full_legal_form(known)):
+                self.add(_full_legal_form(name))
 
     def find(self, text: str, short: bool = False) -> tuple[str, ...]:
         """Canonical names mentioned in ``text``, in order of first mention, each once.
@@ -126,7 +209,7 @@ class OrganisationIndex:
         wanted = [in_name for in_question, in_name in _KINDS if in_question.search(unnamed)]
         if not wanted:
             return ()
-        names = set(self.canonical_by_key.values())
+        names = set(self._lookup().values())
         return tuple(sorted(name for name in names if any(pattern.search(name) for pattern in wanted)))
 
     def _short_form_lookup(self) -> dict[str, str]:
@@ -135,9 +218,10 @@ class OrganisationIndex:
         A short form that another organisation's name also starts with ("Birmingham", "Gloucestershire") or
         that two names shorten to is ambiguous and left out; a gazetteer alias always wins.
         """
+        lookup = self._lookup()
         claims: dict[str, set[str]] = {}
         starts: dict[str, set[str]] = {}  # every leading run of words of every name -> whose name starts so
-        for canonical in set(self.canonical_by_key.values()):
+        for canonical in set(lookup.values()):
             for form in short_forms(canonical):
                 claims.setdefault(_key(form), set()).add(canonical)
             words = _key(canonical).split()
@@ -149,13 +233,41 @@ class OrganisationIndex:
             if len(owners) == 1
             and starts.get(key, owners) <= owners
             and len(key) >= _MIN_SHORT_FORM
-            and key not in self.canonical_by_key
+            and key not in lookup
             and key not in _GENERIC
         }
 
+    def _lookup(self) -> dict[str, str]:
+        """Every key, as this version of :func:`_key` makes it, -> one canonical name per organisation.
+
+        Aliases saved in an index by an earlier version are set straight into :attr:`canonical_by_key` under the
+        keys that version made, with the names it learned: "wessex vale foundation trust" -> "Wessex Vale
+        Foundation Trust". Keyed again they meet the name this version learns for the same organisation, and
+        the name with the full legal form stands for both, so there is one organisation and its short forms
+        ("Wessex Vale") are not taken to be ambiguous.
+        """
+        return self._resolution().by_key
+
+    def _resolution(self) -> _Resolution:
+        """The resolution of :attr:`canonical_by_key`, made again only when entries were put in past :meth:`add`
+        (or the dict was replaced); the compiled patterns go with it."""
+        resolution = self._resolved
+        if (
+            resolution is None
+            or resolution.source is not self.canonical_by_key
+            or resolution.size != len(self.canonical_by_key)
+        ):
+            resolution = self._resolved = _Resolution(self.canonical_by_key)
+            for key, canonical in self.canonical_by_key.items():
+                resolution.include(key, canonical)
+            self._patterns.clear()
+        return resolution
+
     def _compiled(self, short: bool) -> tuple[re.Pattern[str], dict[str, str]]:
+        lookup = self._lookup()  # first, as it drops the patterns when entries were put in past add()
         if short not in self._patterns:
-            lookup = {**self._short_form_lookup(), **self.canonical_by_key} if short else self.canonical_by_key
+            if short:
+                lookup = {**self._short_form_lookup(), **lookup}
             keys = sorted(lookup, key=len, reverse=True)
             alternatives = "|".join(re.escape(key) for key in keys) or r"(?!x)x"
             self._patterns[short] = (re.compile(rf"(?<![a-z0-9+])(?:{alternatives})(?![a-z0-9+])"), lookup)
