@@ -18,6 +18,7 @@ import numpy as np
 
 from assistant.prompts import PREMISE_CORRECTION, REFUSAL_SENTENCE
 from assistant.records import Citation, Source
+from ingest.sentences import ROW_SEPARATOR, split_sentences, tables
 
 CITATION = re.compile(r"\[(\d{1,2}(?:\s*[,;–-]\s*\d{1,2})*)\]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z*•\-\d])|(?<=[.!?]\s\[\d\])\s+(?=[A-Z])|(?<=\d\]\.)\s+(?=[A-Z])|\n+")
@@ -350,11 +351,30 @@ def drop_invented_figures(text: str, sources: Sequence[Source], question: str) -
     Bullet points are quoted source sentences and are left alone.
     """
     texts = [source.chunk.text for source in sources]
+    # A table row's figures mean what its header says ("Region | Bed days saved" over "Midlands | 7,450"), so
+    # rows are also read as the units that name their columns ("Midlands: Bed days saved 7,450."). Read bare,
+    # a figure copied right from a row ("trained 140 staff", from "Staff trained" over "140") was cut.
+    readings = [*texts, *("\n".join(split_sentences(text)) for text in texts if tables(text))]
 
     def keep(sentence: str) -> str | None:
         claim = CITATION.sub("", sentence)
-        invented = not _numbers_present(claim, [*texts, question]) or not _figures_in_context(claim, texts, question)
+        invented = not _numbers_present(claim, [*texts, question]) or not _figures_in_context(claim, readings, question)
         return None if invented else sentence
+
+    return _rewrite_prose(text, keep)
+
+
+def drop_figures_from_other_rows(text: str, sources: Sequence[Source], question: str) -> tuple[str, int]:
+    """Remove prose sentences that give one table row's figure to another row (:func:`_figures_in_their_rows`).
+
+    Kept apart from :func:`drop_invented_figures` because it means the opposite for the answer: the figure is
+    not made up, the table that answers the question is among the sources, and the row the question asks
+    about is most likely in it, so the user is shown the passages as relevant, not told the reports lack it.
+    """
+    texts = [source.chunk.text for source in sources]
+
+    def keep(sentence: str) -> str | None:
+        return sentence if _figures_in_their_rows(CITATION.sub("", sentence), texts, question) else None
 
     return _rewrite_prose(text, keep)
 
@@ -563,6 +583,59 @@ def _figures_in_context(claim: str, passages: Sequence[str], question: str) -> b
         if around and not any(around & context for context in sourced):
             return False
     return True
+
+
+def _figures_in_their_rows(claim: str, passages: Sequence[str], question: str) -> bool:
+    """No figure in the claim is one a table gives only in the row of something other than what the claim names.
+
+    Asked "How many bed days were saved in the Midlands?", the model read a table of regions and wrote "The
+    Midlands saved an estimated 6,200 acute bed days": 6,200 is in the table, beside the words "bed days
+    saved", but in the North East and Yorkshire's row. :func:`_figures_in_context` cannot see that, as a
+    row's meaning is in its header and its label, not the words beside the figure. So where a claim names a
+    row of a table (its label, or another of its cells that is a name: a region, a trust, a quarter) and
+    states a figure that only other rows of that table hold, the figure was taken from the wrong row. A figure
+    that text outside the table also gives, or that the question gives, is left to the other checks.
+    """
+    lowered = f" {_plain(claim)} "
+    claimed = _figures(_CLAIM_LIST_NUMBER.sub(" ", claim)) - _figures(question)
+    for passage in passages:
+        found = tables(passage)
+        if not found:
+            continue
+        prose = "\n".join(line for line in passage.splitlines() if ROW_SEPARATOR not in line)
+        for _, rows in found:
+            read = [_row_names_and_figures(row) for row in rows]
+            named = {index for index, (names, figures) in enumerate(read) if figures and _names_any(names, lowered)}
+            if not named:
+                continue
+            for figure in claimed - _figures(prose):
+                holders = {index for index, (_, figures) in enumerate(read) if figure in figures}
+                if holders and not holders & named:
+                    return False
+    return True
+
+
+def _names_any(names: Sequence[str], lowered: str) -> bool:
+    return any(f" {name} " in lowered for name in names)
+
+
+def _row_names_and_figures(cells: Sequence[str]) -> tuple[list[str], set[tuple[float, str]]]:
+    """A table row's names (its first cell, and every other cell that is a capitalised name of two or more words
+    without a digit: a trust, not "Yes") and the figures of its other cells, as :func:`_figures_in_their_rows`
+    compares them."""
+    names = [
+        name
+        for index, cell in enumerate(cells)
+        if (index == 0 or (cell[:1].isupper() and " " in cell and not re.search(r"\d", cell)))
+        and len(name := _plain(cell)) >= 2
+        and re.search("[a-z]", name)
+    ]
+    return names, set().union(*(_figures(cell) for cell in cells[1:]))
+
+
+def _plain(text: str) -> str:
+    """Lower case, words and figures only, one space between: how a row's name is looked for in a claim."""
+    return " ".join(re.findall(r"[a-z0-9£$%]+(?:[,./][0-9]+)*", text.lower()))
 
 
 def _figure_contexts(text: str, figure: tuple[float, str]) -> list[set[str]]:

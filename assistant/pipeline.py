@@ -21,6 +21,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from assistant.citations import (
     check_citations,
+    drop_figures_from_other_rows,
     drop_hedged_refusal,
     drop_invented_figures,
     drop_misattributed,
@@ -413,6 +414,7 @@ class Assistant:
         lead, links_dropped = drop_unsourced_links(lead, sources)
         opening = next(iter(split_answer_sentences(lead)), "")
         lead, figures_dropped = drop_invented_figures(lead, sources, question)
+        lead, rows_misread = drop_figures_from_other_rows(lead, sources, question)
         foreign = foreign_terms(plan.question, plan.names, self._corpus_knows, plan.asker_terms)
         asked_foreign = bool(foreign)
         foreign += unsourced_names(lead, self._corpus_knows, (*plan.asker_terms, *foreign), self._misspelt)
@@ -422,7 +424,7 @@ class Assistant:
             # about something else (asked for the MedTech Funding Mandate list, the model copied a list of
             # job titles).
             lead = ""
-        if (figures_dropped or foreign_dropped) and not lead.startswith(opening):
+        if (figures_dropped or rows_misread or foreign_dropped) and not lead.startswith(opening):
             # The direct answer rested on an invented figure, or on a thing the reports never mention; what
             # follows it cannot be trusted either.
             lead = ""
@@ -443,7 +445,11 @@ class Assistant:
             lead = ""  # the direct answer named the wrong organisation; what follows builds on it
         if not lead and evidence and (foreign_dropped or asked_foreign):
             lead = CLOSEST_PASSAGES  # what the question names is not in the reports: say so, show what is
-        elif not lead and evidence and (links_dropped or figures_dropped or ungrounded_dropped or misattributed):
+        elif (
+            not lead
+            and evidence
+            and (links_dropped or figures_dropped or rows_misread or ungrounded_dropped or misattributed)
+        ):
             # Asked for a figure, the model invented one: the sources most likely lack it, however close they
             # are. In full runs of the seven eval sets this made six out-of-scope answers refusals ("how many
             # fellows in each cohort?", "what percentage of EEAST staff filled in the survey?") and put four
@@ -482,6 +488,8 @@ class Assistant:
             text = f"{text}\n\n_(Part of the question asked me to change how I work; I ignored that part.)_"
         if links_dropped and not refused:
             text = f"{text}\n\n_(I removed a web address that is not in the reports.)_"
+        if rows_misread and not refused:
+            text = f"{text}\n\n_(I removed a figure that a table here gives for another row.)_"
         if figures_dropped and not refused:
             text = f"{text}\n\n_(I removed a figure that is not in the reports.)_"
         if ungrounded_dropped and not refused:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from assistant.citations import (
     check_citations,
+    drop_figures_from_other_rows,
     drop_invented_figures,
     drop_misattributed,
     drop_question_echoes,
@@ -185,6 +186,36 @@ def test_a_figure_must_count_what_the_source_says_it_counts() -> None:
         assert drop_invented_figures(faithful, sources, question) == (faithful, 0), faithful
     echoed = "You asked whether a cohort has 20 fellows; the reports give 18 Innovation Sites [1]."
     assert drop_invented_figures(echoed, sources, "Does a cohort have 20 fellows?") == (echoed, 0)
+
+
+def test_a_figure_from_a_table_must_come_from_the_row_the_sentence_names() -> None:
+    table = (
+        "The table below gives the lead trust in each region.\n\n"
+        "Region | Lead trust | Patients enrolled | Bed days saved | Cost per bed day saved\n"
+        "North East and Yorkshire | Tynebridge Hospitals NHS FT | 1,905 | 6,200 | GBP 96\n"
+        "Midlands | Mercia Valley University Hospitals | 2,340 | 7,450 | GBP 88\n"
+        "London | Thameside Community Health | 3,015 | 9,800 | GBP 71\n"
+        "London had the lowest cost per bed day saved."
+    )
+    chart = "Chart: Staff hours released\nCategory | Wessex Vale | Harrowdale\n--- | --- | ---\nQ1 | 320 | 120\nQ2 | 410 | 180"
+    sources = [_source(1, table), _source(2, chart)]
+    question = "How many bed days were saved in the Midlands, and what did each cost?"
+    for misread in (
+        "The Midlands saved an estimated 6,200 acute bed days [1].",  # the North East and Yorkshire's figure
+        "Mercia Valley University Hospitals enrolled 1,905 patients [1].",  # a trust named in another row
+        "In Q2 Wessex Vale released 320 staff hours [2].",  # Q1's figure
+    ):
+        assert drop_invented_figures(misread, sources, question) == (misread, 0), misread  # not made up
+        assert drop_figures_from_other_rows(misread, sources, question) == ("", 1), misread
+    for faithful in (
+        "The Midlands saved 7,450 bed days at GBP 88 each [1].",
+        "Tynebridge Hospitals NHS FT, in the North East and Yorkshire, saved 6,200 bed days [1].",
+        "The cost per bed day saved was GBP 96 [1].",  # names no row: left to the other checks
+        "In Q2 Wessex Vale released 410 staff hours [2].",
+        "In the Midlands 2,340 patients were enrolled [1].",  # by its header, not the cells beside it
+    ):
+        assert drop_invented_figures(faithful, sources, question) == (faithful, 0), faithful
+        assert drop_figures_from_other_rows(faithful, sources, question) == (faithful, 0), faithful
 
 
 def test_an_uncited_sentence_no_source_comes_near_is_removed_and_counted() -> None:
