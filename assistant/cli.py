@@ -1,4 +1,4 @@
-"""``nhs-assistant``: the command line over the library (ingest, ask, serve, eval).
+"""``nhs-assistant``: the command line over the library (ingest, ask, chat, serve, eval).
 
 Thin on purpose: each subcommand parses flags into :class:`Settings`, calls the same public functions the app
 and the evals call, and prints. The CLI is the outermost edge, so it alone may reach into ``evals`` and the app.
@@ -13,9 +13,13 @@ from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.config import Settings, load_settings
-from assistant.records import CHUNK_KINDS, AnswerDone, Filters, Source, SourcesReady
+from assistant.records import CHUNK_KINDS, Answer, AnswerDone, Filters, Source, SourcesReady, Turn, conversation
+
+if TYPE_CHECKING:
+    from assistant.pipeline import Assistant
 
 DATA_DIR_HELP = "index directory (default: $NHS_ASSISTANT_DATA_DIR or ./.nhs-assistant)"
 BACKENDS = ("llamacpp", "openai", "ollama", "fake")
@@ -27,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    handler = {"ingest": _ingest, "ask": _ask, "serve": _serve, "eval": _eval}[args.command]
+    handler = {"ingest": _ingest, "ask": _ask, "chat": _chat, "serve": _serve, "eval": _eval}[args.command]
     try:
         return handler(args)
     except KeyboardInterrupt:
@@ -44,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ingest = commands.add_parser(
         "ingest",
-        help="index documents (PDF, Markdown, text, DOCX, HTML); incremental",
+        help="index documents (PDF, Word, PowerPoint, Markdown, HTML, text); incremental",
         description="Index files or folders. Unchanged files are skipped, changed ones replaced, files removed "
         "from an ingested folder are dropped. Exit status 0 when every file ingested, 1 when some failed "
         "(the others are still committed).",
@@ -57,18 +61,38 @@ def _parser() -> argparse.ArgumentParser:
         "ask", help="answer one question with cited sources", description="Answer a question from the index."
     )
     ask.add_argument("question", help="the question, in quotes")
-    ask.add_argument("--data-dir", type=Path, help=DATA_DIR_HELP)
-    ask.add_argument("--backend", choices=BACKENDS, help="chat model backend (default: llamacpp)")
-    ask.add_argument("--organisation", action="append", default=[], help="only passages about this organisation")
-    ask.add_argument("--kind", action="append", default=[], choices=CHUNK_KINDS, help="only this kind of passage")
-    ask.add_argument("--document", action="append", default=[], help="only this document id")
     ask.add_argument(
-        "--domain",
+        "--after",
         action="append",
         default=[],
-        help="only this report section, e.g. 'Governance & Resources'",
+        metavar="QUESTION",
+        help="an earlier question this one follows on from (repeat for several, oldest first), so "
+        "'how did they fund it?' is read with it in mind",
     )
     ask.add_argument("--json", action="store_true", help="print the full answer record as JSON")
+    chat = commands.add_parser(
+        "chat",
+        help="a conversation in the terminal: follow-up questions are read with the earlier ones in mind",
+        description="Ask questions one after another; each is answered with cited sources, and a follow-up "
+        "('and what about ambulance trusts?') is read with the conversation so far. 'exit' or the end of input "
+        "(Ctrl-D) ends it; Ctrl-C stops a slow answer.",
+    )
+    for command in (ask, chat):
+        command.add_argument("--data-dir", type=Path, help=DATA_DIR_HELP)
+        command.add_argument("--backend", choices=BACKENDS, help="chat model backend (default: llamacpp)")
+        command.add_argument(
+            "--organisation", action="append", default=[], help="only passages about this organisation"
+        )
+        command.add_argument(
+            "--kind", action="append", default=[], choices=CHUNK_KINDS, help="only this kind of passage"
+        )
+        command.add_argument("--document", action="append", default=[], help="only this document id")
+        command.add_argument(
+            "--domain",
+            action="append",
+            default=[],
+            help="only this report section, e.g. 'Governance & Resources'",
+        )
 
     serve = commands.add_parser(
         "serve",
@@ -141,15 +165,70 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from assistant.pipeline import Assistant
-    from ingest.store import ChunkStore
-
     settings = _settings(args)
     if not args.question.strip():
         print("error: the question is empty", file=sys.stderr)
         return 2
     if not _ensure_index(settings):
         return 1
+    assistant, filters = _assistant(settings, args)
+    # Earlier questions only, not earlier answers: a follow-up is resolved from the question it follows
+    # (its organisation, its topic), which is what a user can give on one command line.
+    history = [Turn("user", earlier) for earlier in args.after if earlier.strip()]
+    answer = _answer(assistant, args.question, history, filters, quiet=args.json)
+    if answer is None:
+        return 1
+    if args.json:
+        print(json.dumps(asdict(answer), indent=2, default=str))
+    else:
+        _print_answer(answer)
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    """A conversation: the same answers as ``ask``, each follow-up read with the earlier answers as the app
+    reads them (:func:`conversation`), so "how did they fund it?" finds the trust the last answer was about.
+
+    Only "exit", "quit" or the end of input ends it: a stray blank line would lose the conversation. Ctrl-C
+    during a slow answer stops that answer, not the conversation. The prompt goes to stderr, so piped output
+    holds only the answers."""
+    settings = _settings(args)
+    if not _ensure_index(settings):
+        return 1
+    assistant, filters = _assistant(settings, args)
+    answers: list[Answer] = []
+    print("Ask a question about the reports ('exit' or Ctrl-D ends).", file=sys.stderr)
+    while True:
+        print("\n> ", end="", file=sys.stderr, flush=True)
+        try:
+            line = sys.stdin.readline()
+        except KeyboardInterrupt:
+            line = ""
+        if not line:
+            print(file=sys.stderr)
+            break
+        question = line.strip()
+        if question.lower() in ("exit", "quit"):
+            break
+        if not question:
+            continue
+        try:
+            answer = _answer(assistant, question, conversation(answers), filters, quiet=False)
+        except KeyboardInterrupt:
+            print("(stopped; ask again or 'exit')", file=sys.stderr)
+            continue
+        if answer is None:
+            return 1
+        print(f"> {question}\n" if not sys.stdin.isatty() else "", end="")
+        _print_answer(answer)
+        answers.append(answer)
+    return 0
+
+
+def _assistant(settings: Settings, args: argparse.Namespace) -> tuple[Assistant, Filters]:
+    from assistant.pipeline import Assistant
+    from ingest.store import ChunkStore
+
     assistant = Assistant(settings, store=ChunkStore(settings))
     filters = Filters(
         doc_ids=tuple(args.document),
@@ -157,23 +236,28 @@ def _ask(args: argparse.Namespace) -> int:
         kinds=tuple(args.kind),
         domains=tuple(args.domain),
     )
+    return assistant, filters
+
+
+def _answer(
+    assistant: Assistant, question: str, history: Sequence[Turn], filters: Filters, quiet: bool
+) -> Answer | None:
     # The model's tokens are not echoed: the checks after generation may cut a sentence (an invented figure,
     # a trust credited with another's work) or turn the answer into a refusal, and a terminal cannot take
     # back what it printed. The checked answer is printed whole, as the app shows it once the answer ends.
     answer = None
-    for event in assistant.stream(args.question, filters=filters):
-        if isinstance(event, SourcesReady) and not args.json and event.sources:
+    for event in assistant.stream(question, history, filters=filters):
+        if isinstance(event, SourcesReady) and not quiet and event.sources:
             print(f"Found {len(event.sources)} sources; answering…\n", file=sys.stderr)
         elif isinstance(event, AnswerDone):
             answer = event.answer
-    if answer is None:
-        return 1
-    if args.json:
-        print(json.dumps(asdict(answer), indent=2, default=str))
-        return 0
+    return answer
+
+
+def _print_answer(answer: Answer) -> None:
     print(answer.text)
     if answer.refused or not answer.sources:
-        return 0
+        return
     print("\nSources:")
     for source in answer.sources:
         print(f"  [{source.number}] {_describe_source(source)}")
@@ -186,7 +270,6 @@ def _ask(args: argparse.Namespace) -> int:
     print(
         f"\n({answer.model}; sources {timings.sources_s:.1f} s, first token {first} s, total {timings.total_s:.1f} s)"
     )
-    return 0
 
 
 def _describe_source(source: Source) -> str:

@@ -6,6 +6,7 @@ Page numbers are 1-based as printed in a PDF viewer; ``None`` means the source f
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -211,6 +212,17 @@ class Answer:
                 if number not in seen and number not in citation.dangling:
                     seen.append(number)
         return tuple(seen)
+
+
+def conversation(answers: Iterable[Answer]) -> list[Turn]:
+    """Earlier answers as the turns a follow-up is read with, the same in the app and the terminal. Refusals
+    are left out: they carry no content, and a follow-up asked after one should still find the organisation
+    the last real answer was about."""
+    turns: list[Turn] = []
+    for answer in answers:
+        if not answer.refused:
+            turns += [Turn("user", answer.question), Turn("assistant", answer.text)]
+    return turns
 
 
 @dataclass(frozen=True)

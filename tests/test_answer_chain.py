@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -15,7 +18,7 @@ from assistant.citations import is_refusal
 from assistant.config import PROMPTS_DIR, Settings
 from assistant.context import ScoredSentence, _terms
 from assistant.llm import ScriptedChatModel
-from assistant.pipeline import INJECTION_ONLY, Assistant
+from assistant.pipeline import INJECTION_ONLY, RELEVANT_PASSAGES, Assistant
 from assistant.prompts import REFUSAL_SENTENCE
 from assistant.records import AnswerDone, AnswerToken, Filters, SourcesReady, Turn
 from ingest.pipeline import ingest_paths
@@ -483,6 +486,90 @@ def test_the_command_line_prints_the_checked_answer_not_the_model_s_draft(
     assert "£9 million" not in printed
     assert "I removed a figure that is not in the reports" in printed
     assert "\nSources:\n  [1]" in printed
+
+
+def test_a_figure_read_from_another_row_of_a_table_is_removed_and_the_table_shown(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    """The figure is in the sources, so the user is not told the reports lack it: the rows are shown as
+    relevant, with a note saying what was removed and why."""
+    (tiny_corpus / "regional-review.txt").write_text(
+        "Remote monitoring by region\n\n"
+        "The table below gives the bed days saved by remote monitoring in each region.\n\n"
+        "Region | Lead trust | Patients enrolled | Bed days saved\n"
+        "North East and Yorkshire | Tynebridge Hospitals NHS FT | 1,905 | 6,200\n"
+        "Midlands | Mercia Valley University Hospitals | 2,340 | 7,450\n"
+        "London | Thameside Community Health | 3,015 | 9,800\n",
+        encoding="utf-8",
+    )
+    ingest_paths([tiny_corpus], settings, embedder=fake_embedder)  # type: ignore[arg-type]
+    assistant = Assistant(settings, chat_model=ScriptedChatModel(), embedder=fake_embedder)  # type: ignore[arg-type]
+    _model(assistant).enqueue("The Midlands saved 6,200 bed days with remote monitoring [1].")
+    answer = assistant.ask("How many bed days did remote monitoring save in the Midlands region?")
+    assert not answer.refused
+    assert answer.text.startswith(RELEVANT_PASSAGES)
+    assert any("Midlands | Mercia Valley University Hospitals | 2,340 | 7,450" in s.chunk.text for s in answer.sources)
+    assert "The Midlands saved 6,200" not in answer.text
+    assert "I removed a figure that a table here gives for another row." in answer.text
+
+
+def _cli_over(assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    import assistant.cli as cli
+    import assistant.pipeline as pipeline
+    import ingest.store as store
+
+    monkeypatch.setattr(cli, "_ensure_index", lambda settings: True)
+    monkeypatch.setattr(store, "ChunkStore", lambda settings: assistant.store)
+    monkeypatch.setattr(pipeline, "Assistant", lambda settings, store: assistant)
+    return cli
+
+
+def test_ask_after_an_earlier_question_reads_a_follow_up_with_it(
+    assistant: Assistant, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--after`` gives the command line the conversation the app keeps: "they" is the fellowship trust."""
+    cli = _cli_over(assistant, monkeypatch)
+    follow_up = "how much time do they get?"
+    _model(assistant).enqueue("They get protected time [1].")
+    assert (
+        cli.main(["ask", follow_up, "--after", "How is the Chelsea and Westminster programme funded?", "--json"]) == 0
+    )
+    record = json.loads(capsys.readouterr().out)
+    assert "CW+" in record["sources"][0]["chunk"]["organisations"]
+    _model(assistant).enqueue("They get protected time [1].")
+    assert cli.main(["ask", follow_up, "--json"]) == 0
+    alone = json.loads(capsys.readouterr().out)
+    assert "CW+" not in alone["sources"][0]["chunk"]["organisations"]
+
+
+def test_chat_keeps_the_conversation_until_exit(
+    assistant: Assistant, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each follow-up gets the earlier answers as history (a blank line does not end the conversation, and a
+    refusal is not history: a follow-up after it still finds the trust of the last real answer)."""
+    cli = _cli_over(assistant, monkeypatch)
+    asked: list[tuple[str, list[str]]] = []
+    stream = assistant.stream
+
+    def recording(question: str, history: Sequence[Turn] = (), filters: Filters = Filters()) -> Iterator[object]:
+        asked.append((question, [turn.content for turn in history if turn.role == "user"]))
+        return stream(question, history, filters)
+
+    monkeypatch.setattr(assistant, "stream", recording)
+    first, off_topic, follow_up = (
+        "Which trusts run an innovation fellowship?",
+        "What is the top of band 6 pay?",
+        "how much time do they get?",
+    )
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{first}\n\n{off_topic}\n{follow_up}\nexit\nnever asked\n"))
+    _model(assistant).enqueue("Mid and South Essex NHS Foundation Trust runs one [1].")
+    _model(assistant).enqueue(REFUSAL_SENTENCE)
+    _model(assistant).enqueue("Fellows get protected time [1].")
+    assert cli.main(["chat"]) == 0
+    assert asked == [(first, []), (off_topic, [first]), (follow_up, [first])]
+    printed = capsys.readouterr()
+    assert f"> {first}\nMid and South Essex NHS Foundation Trust runs one [1]." in printed.out
+    assert "Sources:" in printed.out and "never asked" not in printed.out
 
 
 def test_the_checks_embed_each_text_once_per_answer() -> None:

@@ -16,7 +16,7 @@ from typing import Any, cast
 import gradio as gr
 
 from assistant.feedback import Rating, feedback_from_answer
-from assistant.records import CHUNK_KINDS, AnswerDone, AnswerToken, ChunkKind, Filters, SourcesReady, Turn
+from assistant.records import CHUNK_KINDS, AnswerDone, AnswerToken, ChunkKind, Filters, SourcesReady, conversation
 from assistant.ui_format import (
     KIND_LABELS,
     Exchange,
@@ -56,17 +56,6 @@ def _filters(
         kinds=tuple(cast(ChunkKind, kind) for kind in kinds or () if kind in known_kinds),
         domains=tuple(domains or ()),
     )
-
-
-def _history(exchanges: Sequence[Exchange]) -> list[Turn]:
-    """Earlier turns for follow-up questions; refusals are left out because they carry no content."""
-    turns: list[Turn] = []
-    for exchange in exchanges:
-        if exchange.answer.refused:
-            continue
-        turns.append(Turn("user", exchange.answer.question))
-        turns.append(Turn("assistant", exchange.answer.text))
-    return turns
 
 
 def status_html(text: str, problem: bool = False) -> str:
@@ -429,7 +418,7 @@ def _answer_question(ctx: AppContext) -> Any:
         text = ""
         last_shown = 0.0
         try:
-            for event in ctx.assistant.stream(question, _history(history), filters):
+            for event in ctx.assistant.stream(question, conversation(exchange.answer for exchange in history), filters):
                 if isinstance(event, SourcesReady):
                     sources = event.sources
                     if sources:
