@@ -275,15 +275,21 @@ class OrganisationIndex:
 
 
 def short_forms(name: str) -> list[str]:
-    """The name without its legal form, then without each institutional word at its end, longest first."""
+    """The name without its legal form, then without each institutional word at its end, longest first.
+
+    A name written without a legal form sheds its institutional words too: a table naming its lead trust
+    "Mercia Valley University Hospitals" is asked about as "Mercia Valley". A form made only of such words
+    and kind words ("University", "Community Health") names no one organisation and is not offered."""
     forms: list[str] = []
     current = _LEGAL_FORM.sub("", name.strip())
-    while current != name and current:
+    if current and current != name.strip():
         forms.append(current)
-        words = current.split()
-        if len(words) < 2 or words[-1].lower() not in _TAIL_WORDS:
+    words = current.split()
+    while len(words) >= 2 and words[-1].lower() in _TAIL_WORDS:
+        words = words[:-1]
+        if all(word.lower() in _KIND_WORDS for word in words):
             break
-        current = " ".join(words[:-1])
+        forms.append(" ".join(words))
     return forms
 
 

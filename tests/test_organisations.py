@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingest import organisations
-from ingest.organisations import build_organisation_index
+from ingest.organisations import build_organisation_index, short_forms
 
 
 @pytest.mark.parametrize(
@@ -264,3 +264,14 @@ def test_trusts_named_for_health_or_care_are_still_learned_from_their_ft_spellin
         "Kent Community Health NHS Foundation Trust",
         "Tynebridge Hospitals NHS Foundation Trust",
     )
+
+
+def test_a_name_without_a_legal_form_is_asked_about_by_its_place() -> None:
+    """Reports' tables often drop the legal form ("Mercia Valley University Hospitals"); staff ask "Mercia Valley"."""
+    index = build_organisation_index()
+    index.learn_from_text("Midlands | Mercia Valley University Hospitals | 2,340 | 7,450")
+    assert index.find("How many patients did Mercia Valley enrol?", short=True) == (
+        "Mercia Valley University Hospitals",
+    )
+    assert index.find("How many patients did Mercia Valley enrol?") == ()  # a report's "in Mercia Valley" is a place
+    assert short_forms("University Hospitals") == [] and short_forms("Community Health Services") == []
