@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.prompts import PREMISE_CORRECTION, REFUSAL_SENTENCE
 from assistant.records import Citation, Source
-from ingest.sentences import ROW_SEPARATOR, split_sentences, tables
+from ingest.sentences import split_sentences, tables
 
 CITATION = re.compile(r"\[(\d{1,2}(?:\s*[,;–-]\s*\d{1,2})*)\]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z*•\-\d])|(?<=[.!?]\s\[\d\])\s+(?=[A-Z])|(?<=\d\]\.)\s+(?=[A-Z])|\n+")
@@ -365,18 +366,16 @@ def drop_invented_figures(text: str, sources: Sequence[Source], question: str) -
 
 
 def drop_figures_from_other_rows(text: str, sources: Sequence[Source], question: str) -> tuple[str, int]:
-    """Remove prose sentences that give one table row's figure to another row (:func:`_figures_in_their_rows`).
+    """Remove prose sentences that give one table row's figure to another row (:class:`_TableRows`).
 
     Kept apart from :func:`drop_invented_figures` because it means the opposite for the answer: the figure is
     not made up, the table that answers the question is among the sources, and the row the question asks
     about is most likely in it, so the user is shown the passages as relevant, not told the reports lack it.
     """
-    texts = [source.chunk.text for source in sources]
-
-    def keep(sentence: str) -> str | None:
-        return sentence if _figures_in_their_rows(CITATION.sub("", sentence), texts, question) else None
-
-    return _rewrite_prose(text, keep)
+    rows = _TableRows([source.chunk.text for source in sources], question)
+    if not rows.tables:
+        return text, 0
+    return _rewrite_prose(text, lambda sentence: sentence if rows.agree(CITATION.sub("", sentence)) else None)
 
 
 def drop_sentences_naming(text: str, terms: Sequence[str]) -> tuple[str, int]:
@@ -585,57 +584,106 @@ def _figures_in_context(claim: str, passages: Sequence[str], question: str) -> b
     return True
 
 
-def _figures_in_their_rows(claim: str, passages: Sequence[str], question: str) -> bool:
-    """No figure in the claim is one a table gives only in the row of something other than what the claim names.
+@dataclass(frozen=True)
+class _Row:
+    names: tuple[str, ...]  # the label and the cells that are names, as :func:`_plain` writes them
+    label_words: frozenset[str]  # the label's words (their :func:`_word_form`), to see it paraphrased
+    figures: frozenset[tuple[float, str]]
+    summary: bool  # a total or an unlabelled row (a merged cell above spans it): it holds others' figures
+
+
+class _TableRows:
+    """The tables of the sources, to tell whether a claim's figure comes from the row the claim names.
 
     Asked "How many bed days were saved in the Midlands?", the model read a table of regions and wrote "The
     Midlands saved an estimated 6,200 acute bed days": 6,200 is in the table, beside the words "bed days
     saved", but in the North East and Yorkshire's row. :func:`_figures_in_context` cannot see that, as a
-    row's meaning is in its header and its label, not the words beside the figure. So where a claim names a
-    row of a table (its label, or another of its cells that is a name: a region, a trust, a quarter) and
-    states a figure that only other rows of that table hold, the figure was taken from the wrong row. A figure
-    that text outside the table also gives, or that the question gives, is left to the other checks.
+    row's meaning is in its header and its label, not the words beside the figure. So where a clause of a
+    claim names a row (its label, or a cell that is a name: a region, a trust, a quarter) and states a figure
+    that only other rows hold, the figure was taken from the wrong row.
+
+    A false cut removes a correct answer, so the test is narrow. It reads a clause at a time ("The Midlands
+    saved 7,450, while London saved 9,800"); a figure any named row holds, in any table, or that a total or
+    unlabelled row holds, or that text outside the tables or the question gives, passes; so do years
+    ("2023", "2023/24") and counts under 10, which many rows share by chance; "No", "Yes", "All" and the
+    like name no row; and names are matched longest first, so "London North" is not also London.
     """
-    lowered = f" {_plain(claim)} "
-    claimed = _figures(_CLAIM_LIST_NUMBER.sub(" ", claim)) - _figures(question)
-    for passage in passages:
-        found = tables(passage)
-        if not found:
-            continue
-        prose = "\n".join(line for line in passage.splitlines() if ROW_SEPARATOR not in line)
-        for _, rows in found:
-            read = [_row_names_and_figures(row) for row in rows]
-            named = {index for index, (names, figures) in enumerate(read) if figures and _names_any(names, lowered)}
-            if not named:
+
+    # Not "and": names hold it ("North East and Yorkshire"), and a clause naming two rows is only more lenient.
+    _CLAUSE = re.compile(r"[,;:]\s+|\s+(?:while|whereas|but|compared with|against|versus)\s+")
+    _FISCAL_YEAR = re.compile(r"\b(?:19|20)\d\d/\d\d\b")
+    _BARE_YEAR = re.compile(r"(?<![\d,.])(?:19|20)\d\d(?![\d,])")
+    _NOT_A_NAME = frozenset({"no", "yes", "other", "others", "all", "none", "total", "n a", "na", "not sure", "sum"})
+    _SUMMARY = frozenset({"total", "totals", "all", "overall", "england", "grand total", "all sites", "all regions"})
+
+    def __init__(self, passages: Sequence[str], question: str) -> None:
+        self.asked = _figures(question)
+        self.tables = [[self._row(cells) for cells in rows] for passage in passages for _, rows in tables(passage)]
+        outside = (line for passage in passages for line in passage.splitlines() if "|" not in line)
+        self.prose = _figures("\n".join(outside))
+
+    def agree(self, claim: str) -> bool:
+        for clause in self._CLAUSE.split(claim):
+            lowered = f" {_plain(clause)} "
+            named = [self._named(rows, lowered) for rows in self.tables]
+            if not any(names for names, _ in named):
                 continue
-            for figure in claimed - _figures(prose):
-                holders = {index for index, (_, figures) in enumerate(read) if figure in figures}
-                if holders and not holders & named:
+            for figure in self._counts(clause) - self.asked - self.prose:
+                held_by_named = held_by_other = False
+                for rows, (names, rest) in zip(self.tables, named, strict=True):
+                    for index, row in enumerate(rows):
+                        if names and figure in row.figures:
+                            # A row the clause names in other words ("trained 90 staff" for "Staff trained")
+                            # may be the right one.
+                            paraphrased = bool(row.label_words & {_word_form(word) for word in rest.split()})
+                            if index in names or row.summary or paraphrased:
+                                held_by_named = True
+                            else:
+                                held_by_other = True
+                if held_by_other and not held_by_named:
                     return False
-    return True
+        return True
 
+    @classmethod
+    def _counts(cls, text: str) -> set[tuple[float, str]]:
+        """The figures in ``text`` that count something: not years, and not the small numbers rows share."""
+        figures = _figures(_CLAIM_LIST_NUMBER.sub(" ", cls._BARE_YEAR.sub(" ", cls._FISCAL_YEAR.sub(" ", text))))
+        return {figure for figure in figures if figure[1] or figure[0] >= 10}
 
-def _names_any(names: Sequence[str], lowered: str) -> bool:
-    return any(f" {name} " in lowered for name in names)
+    @classmethod
+    def _row(cls, cells: Sequence[str]) -> _Row:
+        names = [
+            name
+            for index, cell in enumerate(cells)
+            if (index == 0 or (cell[:1].isupper() and " " in cell and not re.search(r"\d", cell)))
+            and len(name := _plain(cell)) >= 2
+            and re.search("[a-z]", name)
+            and name not in cls._NOT_A_NAME
+        ]
+        label = _plain(cells[0]) if cells else ""
+        words = frozenset(_word_form(word) for word in re.findall(r"[a-z]{3,}", label) if word not in _FILLER)
+        figures = frozenset().union(*(cls._counts(cell) for cell in cells[1:]))
+        return _Row(tuple(names), words, figures, summary=not label or label in cls._SUMMARY)
 
-
-def _row_names_and_figures(cells: Sequence[str]) -> tuple[list[str], set[tuple[float, str]]]:
-    """A table row's names (its first cell, and every other cell that is a capitalised name of two or more words
-    without a digit: a trust, not "Yes") and the figures of its other cells, as :func:`_figures_in_their_rows`
-    compares them."""
-    names = [
-        name
-        for index, cell in enumerate(cells)
-        if (index == 0 or (cell[:1].isupper() and " " in cell and not re.search(r"\d", cell)))
-        and len(name := _plain(cell)) >= 2
-        and re.search("[a-z]", name)
-    ]
-    return names, set().union(*(_figures(cell) for cell in cells[1:]))
+    @staticmethod
+    def _named(rows: Sequence[_Row], lowered: str) -> tuple[set[int], str]:
+        """The rows with figures whose names the clause gives, longest name first, each match then masked, and
+        the clause with those names masked."""
+        named: set[int] = set()
+        candidates = sorted(
+            ((name, index) for index, row in enumerate(rows) if row.figures for name in row.names),
+            key=lambda pair: -len(pair[0]),
+        )
+        for name, index in candidates:
+            if f" {name} " in lowered:
+                named.add(index)
+                lowered = lowered.replace(f" {name} ", " # ")
+        return named, lowered
 
 
 def _plain(text: str) -> str:
     """Lower case, words and figures only, one space between: how a row's name is looked for in a claim."""
-    return " ".join(re.findall(r"[a-z0-9£$%]+(?:[,./][0-9]+)*", text.lower()))
+    return " ".join(re.findall(r"[a-z0-9£$%]+(?:[,./][0-9]+)*", text.lower().replace("&", " and ")))
 
 
 def _figure_contexts(text: str, figure: tuple[float, str]) -> list[set[str]]:

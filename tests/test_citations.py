@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from assistant.citations import (
     check_citations,
     drop_figures_from_other_rows,
@@ -216,6 +218,71 @@ def test_a_figure_from_a_table_must_come_from_the_row_the_sentence_names() -> No
     ):
         assert drop_invented_figures(faithful, sources, question) == (faithful, 0), faithful
         assert drop_figures_from_other_rows(faithful, sources, question) == (faithful, 0), faithful
+
+
+@pytest.mark.parametrize(
+    ("table", "claim"),
+    [
+        (  # a total row holds the sum of the others
+            "Region | Patients enrolled | Bed days saved\nMidlands | 2,340 | 7,450\nLondon | 3,015 | 9,800\n"
+            "Total | 5,355 | 17,250",
+            "Across both regions 17,250 bed days were saved, 7,450 of them in the Midlands [1].",
+        ),
+        (  # the second row is named in other words ("trained 90 staff", not "Staff trained")
+            "Measure | Mercia Valley | Severn Marches\nCost per patient | £27 | £30\nStaff trained | 140 | 90",
+            "Severn Marches had a cost per patient of £30 and trained 90 staff [1].",
+        ),
+        (  # years in the header read as a row of figures
+            "Region | 2022/23 | 2023/24\nMidlands | 6,900 | 7,450\nLondon | 9,100 | 9,800",
+            "In 2023/24 the Midlands saved 7,450 bed days [1].",
+        ),
+        (  # "no" in prose names no row
+            "Would you recommend it? | Share\nYes | 62%\nNo | 30%\nNot sure | 8%",
+            "62% of staff would recommend the service, with no difference between staff groups [1].",
+        ),
+        (  # a small count another row happens to hold
+            "Trust | Sites | Staff trained\nMercia Valley | 3 | 140\nSevern Marches | 2 | 90\nWessex Vale | 4 | 75",
+            "Mercia Valley trained 140 staff over 2 years [1].",
+        ),
+        (  # a year another row holds
+            "Trust | Started | Staff trained\nMercia Valley | 2021 | 140\nSevern Marches | 2022 | 90",
+            "Since 2022, Mercia Valley has trained 140 staff [1].",
+        ),
+        (  # the figure is in the named row of another table
+            "Region | Bed days saved\nMidlands | 7,450\nLondon | 9,800\n\n"
+            "Region | Staff trained\nLondon | 7,450\nMidlands | 300",
+            "The Midlands saved 7,450 bed days [1].",
+        ),
+        (  # an unlabelled row continues the one above (a merged cell)
+            "Region | Year | Bed days saved\nMidlands | 2022 | 7,450\n | 2023 | 8,000\nLondon | 2022 | 9,800",
+            "The Midlands saved 8,000 bed days in 2023 [1].",
+        ),
+    ],
+)
+def test_a_table_figure_is_not_cut_where_the_row_may_be_right(table: str, claim: str) -> None:
+    """A false cut removes a correct answer: each of these was cut by a first, broader version of the check."""
+    sources = [_source(1, table)]
+    assert drop_figures_from_other_rows(claim, sources, "What do the figures show?") == (claim, 0)
+
+
+def test_a_table_figure_from_another_row_is_cut_in_any_table_form() -> None:
+    question = "How many bed days were saved?"
+    for table, claim in (
+        (
+            "Region | Bed days saved\nLondon | 9,800\nLondon North | 1,200\nMidlands | 7,450",
+            "London North saved 9,800 [1].",
+        ),
+        ("|Region|Bed days saved|\n|---|---|\n|Midlands|7,450|\n|London|9,800|", "The Midlands saved 9,800 [1]."),
+        (
+            "Region | Bed days saved\nNorth East & Yorkshire | 6,200\nMidlands | 7,450",
+            "North East and Yorkshire saved 7,450 [1].",
+        ),
+        (
+            "No. | Trust | Staff trained\n1 | Mercia Valley Trust | 140\n2 | Severn Marches Trust | 90",
+            "Mercia Valley Trust trained 90 staff [1].",
+        ),
+    ):
+        assert drop_figures_from_other_rows(claim, [_source(1, table)], question) == ("", 1), claim
 
 
 def test_an_uncited_sentence_no_source_comes_near_is_removed_and_counted() -> None:
