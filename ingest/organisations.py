@@ -97,6 +97,11 @@ def _key(name: str) -> str:
     return _FOUNDATION_TRUST_IN_KEY.sub("nhs foundation trust", re.sub(r"[^a-z0-9+]+", " ", lowered).strip())
 
 
+# Words a heading or a description opens with; a learned name without a legal form that starts with one may be
+# prose the NHS name pattern misread, so it is given no short form (see :func:`short_forms`).
+_HEADING_WORDS = frozenset(
+    "key major main new general national regional local summary findings overview our the this these other".split()
+)
 _GENERIC = frozenset(
     _key(name) for name in ("NHS Foundation Trust", "ICB", "NHS Trust", "Mental Health Trust", "Acute Trust")
 )
@@ -278,16 +283,22 @@ def short_forms(name: str) -> list[str]:
     """The name without its legal form, then without each institutional word at its end, longest first.
 
     A name written without a legal form sheds its institutional words too: a table naming its lead trust
-    "Mercia Valley University Hospitals" is asked about as "Mercia Valley". A form made only of such words
-    and kind words ("University", "Community Health") names no one organisation and is not offered."""
+    "Mercia Valley University Hospitals" is asked about as "Mercia Valley". Such a name may be a heading the
+    NHS pattern misread ("Key Findings University Hospitals data"), so its short forms must keep two words or
+    more and not open with a heading's or an adjective's word ("key findings", "major"): a question asking
+    for "the key findings" must not name an organisation. A form made only of institutional and kind words
+    ("University", "Community Health") names no one organisation and is not offered."""
     forms: list[str] = []
     current = _LEGAL_FORM.sub("", name.strip())
-    if current and current != name.strip():
+    legal = current != name.strip()
+    if current and legal:
         forms.append(current)
     words = current.split()
     while len(words) >= 2 and words[-1].lower() in _TAIL_WORDS:
         words = words[:-1]
         if all(word.lower() in _KIND_WORDS for word in words):
+            break
+        if not legal and (len(words) < 2 or words[0].lower() in _HEADING_WORDS):
             break
         forms.append(" ".join(words))
     return forms

@@ -275,3 +275,6 @@ def test_a_name_without_a_legal_form_is_asked_about_by_its_place() -> None:
     )
     assert index.find("How many patients did Mercia Valley enrol?") == ()  # a report's "in Mercia Valley" is a place
     assert short_forms("University Hospitals") == [] and short_forms("Community Health Services") == []
+    # A heading the name pattern misread gives no short form: "what are the key findings?" names no one.
+    index.learn_from_text("Key Findings University Hospitals data were collected in 2024.")
+    assert index.find("What are the key findings?", short=True) == ()
