@@ -246,11 +246,12 @@ def _answer(
     # a trust credited with another's work) or turn the answer into a refusal, and a terminal cannot take
     # back what it printed. The checked answer is printed whole, as the app shows it once the answer ends.
     answer = None
-    for event in assistant.stream(question, history, filters=filters):
-        if isinstance(event, SourcesReady) and not quiet and event.sources:
-            print(f"Found {len(event.sources)} sources; answering…\n", file=sys.stderr)
-        elif isinstance(event, AnswerDone):
-            answer = event.answer
+    with closing(assistant.stream(question, history, filters=filters)) as events:
+        for event in events:
+            if isinstance(event, SourcesReady) and not quiet and event.sources:
+                print(f"Found {len(event.sources)} sources; answering…\n", file=sys.stderr)
+            elif isinstance(event, AnswerDone):
+                answer = event.answer
     return answer
 
 

@@ -12,7 +12,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from functools import cached_property
 
 import numpy as np
@@ -218,8 +218,9 @@ class Assistant:
 
     def stream(
         self, question: str, history: Sequence[Turn] = (), filters: Filters = Filters()
-    ) -> Iterator[AnswerEvent]:
-        """Yields SourcesReady, then AnswerToken per token, then exactly one AnswerDone."""
+    ) -> Generator[AnswerEvent]:
+        """Yields SourcesReady, then AnswerToken per token, then exactly one AnswerDone. A generator, so a
+        caller that stops early (Ctrl-C in the terminal) can close it and free the model at once."""
         started = time.perf_counter()
         plan = self.plan(question, history)
         if not plan.question:
