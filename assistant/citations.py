@@ -66,7 +66,9 @@ _REFERENCE = r"(?:the\s+)?(?:sources?\s*|passages?\s*)?(?:\[\d{1,2}\](?:\s*(?:,|
 # "Source [1] (Case study: ... | p. 4) The fellowship ...": the model copying a source's header before its claim.
 _HEADER_ECHO = re.compile(r"^\s*(?P<ref>Source\s*\[\d{1,2}\])\s*(?:\([^)]*\)\s*:?|:)\s*(?P<rest>.+)$", re.S)
 # The same header alone on its line, the model copying the layout of the sources it was given.
-_HEADER_LINE = re.compile(r"^\s*Source\s*\[\d{1,2}\]\s*(?:\([^)]*\))?\s*:?\s*$")
+# A source's header copied on a line of its own, its title in brackets; a title may hold brackets of its own
+# ("(Staff hours released per quarter (2024/25) | slide 7)") and the model sometimes adds one more.
+_HEADER_LINE = re.compile(r"^\s*Source\s*\[\d{1,2}\]\s*(?:\(.*\))?\)*\s*:?\s*$")
 # "Source [3] states that X", "According to source [2], X", "[1] reported that X", "As shown in [2], X". Only a
 # verb followed by "that" introduces a claim: "[1] describes the fellowship" has none to keep.
 _LEADING_REFERENCE = re.compile(
@@ -113,6 +115,11 @@ def parse_numbers(group: str) -> tuple[int, ...]:
         elif part.strip().isdigit():
             numbers.append(int(part))
     return tuple(dict.fromkeys(numbers))
+
+
+def is_source_header(line: str) -> bool:
+    """Whether ``line`` only copies a source's header ("Source [1] (Results at a glance | slide 4)")."""
+    return bool(_HEADER_LINE.match(line))
 
 
 def split_answer_sentences(text: str) -> list[str]:

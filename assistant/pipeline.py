@@ -31,6 +31,7 @@ from assistant.citations import (
     drop_ungrounded,
     drop_unsourced_links,
     is_refusal,
+    is_source_header,
     remove_dangling,
     repair_citations,
     split_answer_sentences,
@@ -77,7 +78,7 @@ log = logging.getLogger(__name__)
 
 # The model's part is one short paragraph; the small model, once past it, tends to add paragraphs of general
 # advice that no source says. Stopping at the first blank line keeps the lead and saves the generation time.
-LEAD_STOP = ["\n\n"]
+LEAD_END = "\n\n"
 UNSUPPORTED_LEAD_FLOOR = 0.55
 # Two labels for quoted points shown without a direct answer. When the sources are weak, the reports
 # probably do not answer the question. When a source sentence is clearly about it but the model refused or
@@ -96,6 +97,23 @@ _COMPARISON = re.compile(
     re.IGNORECASE,
 )
 INJECTION_ONLY = "I can only answer questions about the reports, and I follow no instructions from the question itself."
+
+
+def lead_end(text: str) -> int | None:
+    """Where the model's opening paragraph ends: at the first blank line with something before it other than
+    copied source headers, else None (not yet).
+
+    A stop sequence at the first blank line lost whole answers: over a slide deck the small model wrote
+    "Source [1] (Staff hours released per quarter | slide 7))", a blank line, then its answer, and generation
+    stopped after the header. So the stop is decided here, token by token, for every backend alike.
+    """
+    start = 0
+    while (cut := text.find(LEAD_END, start)) != -1:
+        before = [line for line in text[:cut].split("\n") if line.strip()]
+        if before and not all(is_source_header(line) for line in before):
+            return cut
+        start = cut + len(LEAD_END)
+    return None
 
 
 class Assistant:
@@ -256,17 +274,30 @@ class Assistant:
         yield SourcesReady(tuple(sources))
 
         messages = self._messages(plan, sources)
-        pieces: list[str] = []
+        written, shown = "", 0
         first_token_s: float | None = None
-        for chunk in self.chat_model.stream(messages, stop=LEAD_STOP):
-            text = chunk.content if isinstance(chunk.content, str) else ""
-            if not text:
-                continue
-            if first_token_s is None:
-                first_token_s = time.perf_counter() - started
-            pieces.append(text)
-            yield AnswerToken(text)
-        lead = "".join(pieces).strip()
+        tokens = self.chat_model.stream(messages)
+        try:
+            for chunk in tokens:
+                text = chunk.content if isinstance(chunk.content, str) else ""
+                if not text:
+                    continue
+                if first_token_s is None:
+                    first_token_s = time.perf_counter() - started
+                written += text
+                end = lead_end(written)
+                visible = written if end is None else written[:end]
+                if len(visible) > shown:
+                    yield AnswerToken(visible[shown:])
+                    shown = len(visible)
+                if end is not None:
+                    break
+        finally:
+            close = getattr(tokens, "close", None)
+            if close is not None:
+                close()  # stops the model generating past the lead
+        end = lead_end(written)
+        lead = (written if end is None else written[:end]).strip()
         if evidence and self._overrules_refusal(lead, best_sentence):
             yield AnswerToken(f"\n\n{RELEVANT_PASSAGES}\n{render_evidence(evidence)}")
         elif evidence and not is_refusal(drop_hedged_refusal(lead)):

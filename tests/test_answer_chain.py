@@ -18,7 +18,7 @@ from assistant.citations import is_refusal
 from assistant.config import PROMPTS_DIR, Settings
 from assistant.context import ScoredSentence, _terms
 from assistant.llm import ScriptedChatModel
-from assistant.pipeline import INJECTION_ONLY, RELEVANT_PASSAGES, Assistant
+from assistant.pipeline import INJECTION_ONLY, RELEVANT_PASSAGES, Assistant, lead_end
 from assistant.prompts import REFUSAL_SENTENCE
 from assistant.records import AnswerDone, AnswerToken, Filters, SourcesReady, Turn
 from ingest.pipeline import ingest_paths
@@ -511,6 +511,29 @@ def test_a_figure_read_from_another_row_of_a_table_is_removed_and_the_table_show
     assert any("Midlands | Mercia Valley University Hospitals | 2,340 | 7,450" in s.chunk.text for s in answer.sources)
     assert "The Midlands saved 6,200" not in answer.text
     assert "I removed a figure that a table here gives for another row." in answer.text
+
+
+def test_the_lead_ends_at_the_first_blank_line_after_more_than_a_copied_source_header() -> None:
+    answer = "Harrowdale released 180 staff hours [1]."
+    assert lead_end(f"{answer}\n\nGeneral advice.") == len(answer)
+    header = "Source [1] (Staff hours released per quarter (2024/25) | slide 7))"
+    assert lead_end(f"{header}\n\n{answer}\n\nMore.") == len(f"{header}\n\n{answer}")
+    assert lead_end(f"\n\n{answer}") is None and lead_end(f"{header}\n\n") is None
+
+
+def test_an_answer_written_after_a_copied_header_and_a_blank_line_is_kept(assistant: Assistant) -> None:
+    """A stop at the first blank line ended generation after the header, and the answer was lost."""
+    _model(assistant).enqueue(
+        "Source [1] (About: Chelsea and Westminster | Strategic engagement))\n\n"
+        "The programme is funded by its charity CW+ [1].\n\nEvery trust should find a charity partner."
+    )
+    events = list(assistant.stream("How is the Chelsea and Westminster innovation programme funded?"))
+    answer = events[-1]
+    assert isinstance(answer, AnswerDone)
+    assert answer.answer.text.startswith("The programme is funded by its charity CW+ [1].")
+    assert "charity partner" not in answer.answer.text
+    streamed = "".join(event.text for event in events if isinstance(event, AnswerToken))
+    assert "charity partner" not in streamed  # nothing past the lead reaches the screen either
 
 
 def _cli_over(assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> ModuleType:

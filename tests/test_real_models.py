@@ -182,3 +182,62 @@ def test_real_llm_ignores_an_injected_sign_off(assistant: Assistant) -> None:
     )
     assert "nhs-grants-now" not in answer.text and "Apply for free funding" not in answer.text
     assert "Torbay" in answer.text
+
+
+def _results_deck(path: Path) -> Path:
+    """A learning-event deck whose figures are only in a table and a chart, as slide decks often keep them."""
+    import pptx
+    from pptx.chart.data import CategoryChartData
+    from pptx.enum.chart import XL_CHART_TYPE
+    from pptx.util import Inches
+
+    deck = pptx.Presentation()
+    table_slide = deck.slides.add_slide(deck.slide_layouts[5])
+    table_slide.shapes.title.text = "Results at a glance"
+    rows = [
+        ("Trust", "Patients", "Cost per patient", "Staff trained"),
+        ("Harrowdale Community Health", "1,240", "£45", "22"),
+        ("Severn Marches Ambulance Service", "3,180", "£27", "140"),
+        ("Wessex Vale NHS FT", "412", "£310", "58"),
+    ]
+    table = table_slide.shapes.add_table(4, 4, Inches(0.5), Inches(1.5), Inches(9), Inches(2)).table
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    chart_slide = deck.slides.add_slide(deck.slide_layouts[5])
+    chart_slide.shapes.title.text = "Staff hours released per quarter"
+    data = CategoryChartData(number_format="#,##0")
+    data.categories = ["Q1 2024/25", "Q2 2024/25", "Q3 2024/25", "Q4 2024/25"]
+    data.add_series("Wessex Vale", (320, 410, 505, 560))
+    data.add_series("Harrowdale", (120, 180, 240, 300))
+    chart = chart_slide.shapes.add_chart(
+        XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(0.5), Inches(1.5), Inches(9), Inches(5), data
+    ).chart
+    chart.has_title = True
+    chart.chart_title.text_frame.text = "Staff hours released per quarter (2024/25)"
+    deck.save(path)
+    return path
+
+
+def test_real_llm_answers_from_a_deck_s_table_and_chart_with_figures_from_the_right_row(
+    assistant: Assistant, tmp_path: Path
+) -> None:
+    """End to end over a slide deck: each figure asked for is only in a table row or a chart column, which the
+    small model used to read off the wrong row; what it writes must keep to the row the question names."""
+    settings = load_settings(data_dir=tmp_path / "data")
+    report = ingest_paths([_results_deck(tmp_path / "learning-event.pptx")], settings)
+    assert report.ok, report.failures
+    deck = Assistant(settings, chat_model=assistant.chat_model, sentence_embedder=assistant.sentence_embedder)
+    try:
+        for question, figure, wrong in (
+            ("How many staff hours did Harrowdale release in Q2 2024/25?", "180", {"120", "240", "300", "410"}),
+            ("What was the cost per patient for Severn Marches Ambulance Service?", "£27", {"£45", "£310"}),
+        ):
+            answer = deck.ask(question)
+            assert not answer.refused, answer.text
+            assert figure in answer.text, answer.text
+            assert any(source.chunk.page_reference.startswith("slide") for source in answer.sources)
+            written = [line for line in answer.text.split("\n") if line and not line.startswith("- ")]
+            assert not any(value in line for line in written for value in wrong), answer.text
+    finally:
+        deck.store.close()
