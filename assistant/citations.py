@@ -592,28 +592,38 @@ def _figures_in_context(claim: str, passages: Sequence[str], question: str) -> b
 
 
 @dataclass(frozen=True)
-class _Row:
-    names: tuple[str, ...]  # the label and the cells that are names, as :func:`_plain` writes them
-    label_words: frozenset[str]  # the label's words (their :func:`_word_form`), to see it paraphrased
-    figures: frozenset[tuple[float, str]]
-    summary: bool  # a total or an unlabelled row (a merged cell above spans it): it holds others' figures
+class _Line:
+    """A table's row, or one of its columns, as a claim may name it."""
+
+    names: tuple[str, ...]  # as :func:`_plain` writes them: a row's label and name cells, a column's header
+    words: frozenset[str]  # the label's or header's words (their :func:`_word_form`), to see it paraphrased
+    summary: bool = False  # a total or an unlabelled row (a merged cell above spans it): it holds others' figures
+
+
+@dataclass(frozen=True)
+class _ReadTable:
+    rows: list[_Line]
+    columns: list[_Line]  # one per cell of a row; the label column's is empty
+    cells: list[list[frozenset[tuple[float, str]]]]  # each row's figures, column by column
 
 
 class _TableRows:
-    """The tables of the sources, to tell whether a claim's figure comes from the row the claim names.
+    """The tables of the sources, to tell whether a claim's figure comes from the row and column it names.
 
     Asked "How many bed days were saved in the Midlands?", the model read a table of regions and wrote "The
     Midlands saved an estimated 6,200 acute bed days": 6,200 is in the table, beside the words "bed days
-    saved", but in the North East and Yorkshire's row. :func:`_figures_in_context` cannot see that, as a
-    row's meaning is in its header and its label, not the words beside the figure. So where a clause of a
-    claim names a row (its label, or a cell that is a name: a region, a trust, a quarter) and states a figure
-    that only other rows hold, the figure was taken from the wrong row.
+    saved", but in the North East and Yorkshire's row. Asked about Harrowdale in a chart's table, it gave
+    Wessex Vale's column. :func:`_figures_in_context` cannot see either, as a table's meaning is in its
+    header and labels, not the words beside a figure. So where a clause of a claim names a row (its label, or
+    a cell that is a name: a region, a trust, a quarter) or a column (its header) and states a figure that
+    only cells outside what it names hold, the figure was taken from the wrong place.
 
     A false cut removes a correct answer, so the test is narrow. It reads a clause at a time ("The Midlands
-    saved 7,450, while London saved 9,800"); a figure any named row holds, in any table, or that a total or
-    unlabelled row holds, or that text outside the tables or the question gives, passes; so do years
-    ("2023", "2023/24") and counts under 10, which many rows share by chance; "No", "Yes", "All" and the
-    like name no row; and names are matched longest first, so "London North" is not also London.
+    saved 7,450, while London saved 9,800"); a figure held where the clause points, in any table, or by a
+    total or unlabelled row, or given by text outside the tables or by the question, passes; so do years
+    ("2023", "2023/24") and counts under 10, which many cells share by chance; "No", "Yes", "All" and the
+    like name nothing; a row or column the clause describes in other words ("trained 90 staff" for "Staff
+    trained") may be the right one; and names are matched longest first, so "London North" is not London.
     """
 
     # Not "and": names hold it ("North East and Yorkshire"), and a clause naming two rows is only more lenient.
@@ -625,63 +635,80 @@ class _TableRows:
 
     def __init__(self, passages: Sequence[str], question: str) -> None:
         self.asked = _figures(question)
-        self.tables = [[self._row(cells) for cells in rows] for passage in passages for _, rows in tables(passage)]
+        self.tables = [self._read(header, rows) for passage in passages for header, rows in tables(passage)]
         outside = (line for passage in passages for line in passage.splitlines() if "|" not in line)
         self.prose = _figures("\n".join(outside))
 
     def agree(self, claim: str) -> bool:
         for clause in self._CLAUSE.split(claim):
             lowered = f" {_plain(clause)} "
-            named = [self._named(rows, lowered) for rows in self.tables]
-            if not any(names for names, _ in named):
+            pointed: list[tuple[set[int], set[int], set[str]]] = []
+            for table in self.tables:
+                rows, rest = self._named(table.rows, lowered)
+                columns, rest = self._named(table.columns, rest)
+                pointed.append((rows, columns, {_word_form(word) for word in rest.split()}))
+            if not any(rows or columns for rows, columns, _ in pointed):
                 continue
             for figure in self._counts(clause) - self.asked - self.prose:
-                held_by_named = held_by_other = False
-                for rows, (names, rest) in zip(self.tables, named, strict=True):
-                    for index, row in enumerate(rows):
-                        if names and figure in row.figures:
-                            # A row the clause names in other words ("trained 90 staff" for "Staff trained")
-                            # may be the right one.
-                            paraphrased = bool(row.label_words & {_word_form(word) for word in rest.split()})
-                            if index in names or row.summary or paraphrased:
-                                held_by_named = True
-                            else:
-                                held_by_other = True
-                if held_by_other and not held_by_named:
+                right = wrong = False
+                for table, (rows, columns, unnamed) in zip(self.tables, pointed, strict=True):
+                    if not (rows or columns):
+                        continue
+                    for i, row in enumerate(table.rows):
+                        for j, held in enumerate(table.cells[i]):
+                            if figure not in held:
+                                continue
+                            column = table.columns[j]
+                            row_fits = not rows or i in rows or row.summary or bool(row.words & unnamed)
+                            column_fits = not columns or j in columns or bool(column.words & unnamed)
+                            right = right or (row_fits and column_fits)
+                            wrong = wrong or not (row_fits and column_fits)
+                if wrong and not right:
                     return False
         return True
 
     @classmethod
     def _counts(cls, text: str) -> set[tuple[float, str]]:
-        """The figures in ``text`` that count something: not years, and not the small numbers rows share."""
+        """The figures in ``text`` that count something: not years, and not the small numbers cells share."""
         figures = _figures(_CLAIM_LIST_NUMBER.sub(" ", cls._BARE_YEAR.sub(" ", cls._FISCAL_YEAR.sub(" ", text))))
         return {figure for figure in figures if figure[1] or figure[0] >= 10}
 
     @classmethod
-    def _row(cls, cells: Sequence[str]) -> _Row:
-        names = [
-            name
-            for index, cell in enumerate(cells)
-            if (index == 0 or (cell[:1].isupper() and " " in cell and not re.search(r"\d", cell)))
-            and len(name := _plain(cell)) >= 2
-            and re.search("[a-z]", name)
-            and name not in cls._NOT_A_NAME
+    def _read(cls, header: Sequence[str], rows: Sequence[Sequence[str]]) -> _ReadTable:
+        width = max((len(row) for row in rows), default=0)
+        columns = [
+            cls._line([header[j]] if 0 < j < len(header) else [], header[j] if 0 < j < len(header) else "")
+            for j in range(width)
         ]
-        label = _plain(cells[0]) if cells else ""
-        words = frozenset(_word_form(word) for word in re.findall(r"[a-z]{3,}", label) if word not in _FILLER)
-        figures = frozenset().union(*(cls._counts(cell) for cell in cells[1:]))
-        return _Row(tuple(names), words, figures, summary=not label or label in cls._SUMMARY)
+        figures = [[frozenset(cls._counts(cell)) if j else frozenset() for j, cell in enumerate(row)] for row in rows]
+        lines = []
+        for row, held in zip(rows, figures, strict=True):
+            # A row names itself only where it holds figures: a header read as a row ("Region | 2022/23") does not.
+            names = [cell for j, cell in enumerate(row) if j == 0 or (cell[:1].isupper() and " " in cell)]
+            names = [name for name in names if name == row[0] or not re.search(r"\d", name)] if any(held) else []
+            line = cls._line(names, row[0] if row else "")
+            label = _plain(row[0]) if row else ""
+            lines.append(_Line(line.names, line.words, summary=not label or label in cls._SUMMARY))
+        return _ReadTable(lines, columns, figures)
+
+    @classmethod
+    def _line(cls, names: Sequence[str], label: str) -> _Line:
+        plain = [
+            name
+            for cell in names
+            if len(name := _plain(cell)) >= 2 and re.search("[a-z]", name) and name not in cls._NOT_A_NAME
+        ]
+        words = frozenset(_word_form(word) for word in re.findall(r"[a-z]{3,}", _plain(label)) if word not in _FILLER)
+        return _Line(tuple(plain), words)
 
     @staticmethod
-    def _named(rows: Sequence[_Row], lowered: str) -> tuple[set[int], str]:
-        """The rows with figures whose names the clause gives, longest name first, each match then masked, and
+    def _named(lines: Sequence[_Line], lowered: str) -> tuple[set[int], str]:
+        """The rows or columns whose names the clause gives, longest name first, each match then masked, and
         the clause with those names masked."""
         named: set[int] = set()
-        candidates = sorted(
-            ((name, index) for index, row in enumerate(rows) if row.figures for name in row.names),
-            key=lambda pair: -len(pair[0]),
-        )
-        for name, index in candidates:
+        for name, index in sorted(
+            ((name, index) for index, line in enumerate(lines) for name in line.names), key=lambda pair: -len(pair[0])
+        ):
             if f" {name} " in lowered:
                 named.add(index)
                 lowered = lowered.replace(f" {name} ", " # ")

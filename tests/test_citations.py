@@ -253,6 +253,10 @@ def test_a_figure_from_a_table_must_come_from_the_row_the_sentence_names() -> No
             "Region | Staff trained\nLondon | 7,450\nMidlands | 300",
             "The Midlands saved 7,450 bed days [1].",
         ),
+        (  # both columns named in other words than their headers
+            "Region | Patients enrolled | Bed days saved\nMidlands | 2,340 | 7,450\nLondon | 3,015 | 9,800",
+            "The Midlands saved 7,450 bed days at a lower cost per patient enrolled than London [1].",
+        ),
         (  # an unlabelled row continues the one above (a merged cell)
             "Region | Year | Bed days saved\nMidlands | 2022 | 7,450\n | 2023 | 8,000\nLondon | 2022 | 9,800",
             "The Midlands saved 8,000 bed days in 2023 [1].",
@@ -280,6 +284,18 @@ def test_a_table_figure_from_another_row_is_cut_in_any_table_form() -> None:
         (
             "No. | Trust | Staff trained\n1 | Mercia Valley Trust | 140\n2 | Severn Marches Trust | 90",
             "Mercia Valley Trust trained 90 staff [1].",
+        ),
+        (  # the right row, the wrong column: a chart's series are its columns
+            "Category | Wessex Vale | Harrowdale\n--- | --- | ---\nQ3 2024/25 | 505 | 240\nQ4 2024/25 | 560 | 300",
+            "In Q4 2024/25 Harrowdale released 560 staff hours [1].",
+        ),
+        (  # no row named, the wrong column
+            "Category | Wessex Vale | Harrowdale\n--- | --- | ---\nQ3 2024/25 | 505 | 240\nQ4 2024/25 | 560 | 300",
+            "Harrowdale released 505 staff hours in the third quarter [1].",
+        ),
+        (
+            "Region | Patients enrolled | Bed days saved\nMidlands | 2,340 | 7,450\nLondon | 3,015 | 9,800",
+            "The Midlands had bed days saved of 2,340 [1].",
         ),
     ):
         assert drop_figures_from_other_rows(claim, [_source(1, table)], question) == ("", 1), claim
