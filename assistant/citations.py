@@ -361,12 +361,15 @@ def drop_invented_figures(text: str, sources: Sequence[Source], question: str) -
     texts = [source.chunk.text for source in sources]
     # A table row's figures mean what its header says ("Region | Bed days saved" over "Midlands | 7,450"), so
     # rows are also read as the units that name their columns ("Midlands: Bed days saved 7,450."). Read bare,
-    # a figure copied right from a row ("trained 140 staff", from "Staff trained" over "140") was cut.
+    # a figure copied right from a row ("trained 140 staff", from "Staff trained" over "140") was cut, and so
+    # was "45%" under a "Response rate %" header, whose unit the units carry.
     readings = [*texts, *("\n".join(split_sentences(text)) for text in texts if tables(text))]
 
     def keep(sentence: str) -> str | None:
         claim = CITATION.sub("", sentence)
-        invented = not _numbers_present(claim, [*texts, question]) or not _figures_in_context(claim, readings, question)
+        invented = not _numbers_present(claim, [*readings, question]) or not _figures_in_context(
+            claim, readings, question
+        )
         return None if invented else sentence
 
     return _rewrite_prose(text, keep)

@@ -277,13 +277,33 @@ def _row_units(table: _Table) -> list[tuple[str, bool]]:
     for row in table.rows:
         label, cells = row[0], row[1:]
         pairs = [(name, cell) for name, cell in zip_longest(names, cells, fillvalue="") if cell]
-        named = [f"{name} {cell}" if name else cell for name, cell in pairs]
+        named = [_named_value(name, cell) for name, cell in pairs]
         if named:
             values = "; ".join(named)
             units.append((f"{label}: {values}." if label else f"{values}.", bool(label) and all(n for n, _ in pairs)))
         elif label:
             units.append((label, False))
     return units
+
+
+# A header that gives its column's unit ("Response rate %", "Cost (£)", "Budget £k"): the unit belongs on the
+# bare figures under it, or "45" under "Response rate %" reads as 45, and a claim of "45%" looks invented.
+_HEADER_UNIT = re.compile(r"\s*(?:\((%|£|£k|£m)\)|(%|£k|£m|£))$")
+_BARE_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def _named_value(name: str, cell: str) -> str:
+    """A cell with its column's name: "Staff trained 140"; "Response rate 45%" under "Response rate %"."""
+    if not name:
+        return cell
+    unit = _HEADER_UNIT.search(name)
+    if unit is None or not _BARE_NUMBER.fullmatch(cell):
+        return f"{name} {cell}"
+    symbol = unit.group(1) or unit.group(2)
+    bare = name[: unit.start()].rstrip()
+    if symbol == "%":
+        return f"{bare} {cell}%"
+    return f"{bare} £{cell}{symbol[1:]}"
 
 
 def _table_units(rows: Sequence[str]) -> list[str]:

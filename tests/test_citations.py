@@ -269,6 +269,12 @@ def test_a_table_figure_is_not_cut_where_the_row_may_be_right(table: str, claim:
     assert drop_figures_from_other_rows(claim, sources, "What do the figures show?") == (claim, 0)
 
 
+def test_a_figure_under_a_header_giving_its_unit_is_not_invented() -> None:
+    sources = [_source(1, "Region | Patients | Response rate %\nMidlands | 62 | 45\nLondon | 80 | 62")]
+    claim = "The Midlands response rate was 45% [1]."
+    assert drop_invented_figures(claim, sources, "What was the Midlands response rate?") == (claim, 0)
+
+
 def test_a_table_figure_from_another_row_is_cut_in_any_table_form() -> None:
     question = "How many bed days were saved?"
     for table, claim in (

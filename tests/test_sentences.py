@@ -206,3 +206,17 @@ def test_a_table_row_is_one_statement_with_its_columns_named() -> None:
         "Status: Complete.",
         "Two lines of OCR | with a stray bar each second line | of slide text.",
     ]
+
+
+def test_a_header_s_unit_goes_on_the_bare_figures_under_it() -> None:
+    """ "45" under "Response rate %" is 45%; an answer saying so must not look invented."""
+    assert split_sentences("Region | Patients | Response rate %\nMidlands | 62 | 45\nLondon | 80 | 62") == [
+        "Midlands: Patients 62; Response rate 45%.",
+        "London: Patients 80; Response rate 62%.",
+    ]
+    assert split_sentences(
+        "Trust | Cost (£) | Budget £k | Share (%)\nAlpha | 27 | 1,200 | 12.5\nBeta | 30 | 900 | n/a"
+    ) == [
+        "Alpha: Cost £27; Budget £1,200k; Share 12.5%.",
+        "Beta: Cost £30; Budget £900k; Share (%) n/a.",
+    ]
