@@ -598,8 +598,8 @@ def _figures_in_context(claim: str, passages: Sequence[str], question: str) -> b
 class _Line:
     """A table's row, or one of its columns, as a claim may name it."""
 
-    names: tuple[str, ...]  # as :func:`_plain` writes them: a row's label and name cells, a column's header
-    words: frozenset[str]  # the label's or header's words (their :func:`_word_form`), to see it paraphrased
+    names: tuple[str, ...]  # as :func:`plain_words` writes them: a row's label and name cells, a column's header
+    words: frozenset[str]  # the label's or header's words (their :func:`word_form`), to see it paraphrased
     summary: bool = False  # a total or an unlabelled row (a merged cell above spans it): it holds others' figures
 
 
@@ -644,12 +644,12 @@ class _TableRows:
 
     def agree(self, claim: str) -> bool:
         for clause in self._CLAUSE.split(claim):
-            lowered = f" {_plain(clause)} "
+            lowered = f" {plain_words(clause)} "
             pointed: list[tuple[set[int], set[int], set[str]]] = []
             for table in self.tables:
                 rows, rest = self._named(table.rows, lowered)
                 columns, rest = self._named(table.columns, rest)
-                pointed.append((rows, columns, {_word_form(word) for word in rest.split()}))
+                pointed.append((rows, columns, {word_form(word) for word in rest.split()}))
             if not any(rows or columns for rows, columns, _ in pointed):
                 continue
             for figure in self._counts(clause) - self.asked - self.prose:
@@ -690,7 +690,7 @@ class _TableRows:
             names = [cell for j, cell in enumerate(row) if j == 0 or (cell[:1].isupper() and " " in cell)]
             names = [name for name in names if name == row[0] or not re.search(r"\d", name)] if any(held) else []
             line = cls._line(names, row[0] if row else "")
-            label = _plain(row[0]) if row else ""
+            label = plain_words(row[0]) if row else ""
             lines.append(_Line(line.names, line.words, summary=not label or label in cls._SUMMARY))
         return _ReadTable(lines, columns, figures)
 
@@ -699,9 +699,11 @@ class _TableRows:
         plain = [
             name
             for cell in names
-            if len(name := _plain(cell)) >= 2 and re.search("[a-z]", name) and name not in cls._NOT_A_NAME
+            if len(name := plain_words(cell)) >= 2 and re.search("[a-z]", name) and name not in cls._NOT_A_NAME
         ]
-        words = frozenset(_word_form(word) for word in re.findall(r"[a-z]{3,}", _plain(label)) if word not in _FILLER)
+        words = frozenset(
+            word_form(word) for word in re.findall(r"[a-z]{3,}", plain_words(label)) if word not in _FILLER
+        )
         return _Line(tuple(plain), words)
 
     @staticmethod
@@ -718,7 +720,7 @@ class _TableRows:
         return named, lowered
 
 
-def _plain(text: str) -> str:
+def plain_words(text: str) -> str:
     """Lower case, words and figures only, one space between: how a row's name is looked for in a claim."""
     return " ".join(re.findall(r"[a-z0-9£$%]+(?:[,./][0-9]+)*", text.lower().replace("&", " and ")))
 
@@ -729,8 +731,8 @@ def _figure_contexts(text: str, figure: tuple[float, str]) -> list[set[str]]:
     contexts: list[set[str]] = []
     for index, token in enumerate(tokens):
         if not token[0].isalpha() and figure in _figures(token):
-            before = [_word_form(word) for word in tokens[:index] if _is_context_word(word)]
-            after = [_word_form(word) for word in tokens[index + 1 :] if _is_context_word(word)]
+            before = [word_form(word) for word in tokens[:index] if _is_context_word(word)]
+            after = [word_form(word) for word in tokens[index + 1 :] if _is_context_word(word)]
             contexts.append(set(before[-FIGURE_CONTEXT_WORDS:]) | set(after[:FIGURE_CONTEXT_WORDS]))
     return contexts
 
@@ -739,7 +741,7 @@ def _is_context_word(token: str) -> bool:
     return token[0].isalpha() and token.lower() not in _FILLER | _QUALIFIERS
 
 
-def _word_form(word: str) -> str:
+def word_form(word: str) -> str:
     """``word`` without a plural or verb ending: "sites" and "site" agree, "respondents" and "response" do not."""
     lowered = word.lower()
     for suffix in _INFLECTIONS:

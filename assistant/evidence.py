@@ -30,6 +30,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from assistant.citations import plain_words, word_form
 from assistant.context import ScoredSentence, plain_text
 from assistant.records import Source
 
@@ -129,6 +130,38 @@ def about_organisation(
         return bool(find(sentence.text, False))
 
     return [sentence for sentence in scored if not about_another(sentence)]
+
+
+# A table row's unit as :mod:`ingest.sentences` writes it: "London: Bed days saved 9,800; Cost per bed day saved
+# GBP 71." (a label, then each value after its column's name).
+_ROW_UNIT = re.compile(r"^(?P<label>[^:;]{2,80}): (?P<values>[^:]+)\.$")
+_VALUE = re.compile(r"\s*(?:[£$]|GBP\s)?-?\d.*$")
+_NOT_ASKED = frozenset("the and for per how many much what which was were did does with from".split())
+
+
+def answering_row(question: str, points: Sequence[EvidencePoint]) -> EvidencePoint | None:
+    """The one quoted table row the question asks about, or None: its label is named in the question ("in
+    London", "in Q4 2024/25") and so is one of its columns, by a word of the column's name ("bed days",
+    "Harrowdale").
+
+    The small model reads tables badly: asked for London's bed days or Harrowdale's hours in Q4 it gave
+    another row's figure, which the checks cut, and the user was left to find the row among the points.
+    That row, quoted as it stands, is the direct answer. A row naming no column the question asks about is
+    not ("What was the mortality rate in London?" must not be answered with London's bed days).
+    """
+    asked = f" {plain_words(question)} "
+    asked_words = {word_form(word) for word in asked.split() if word not in _NOT_ASKED}
+    found = []
+    for point in points:
+        match = _ROW_UNIT.match(point.text)
+        label = plain_words(match["label"]) if match else ""
+        if not match or len(label) < 2 or f" {label} " not in asked:
+            continue
+        columns = [_VALUE.sub("", value) for value in match["values"].split("; ")]
+        words = {word_form(word) for column in columns for word in plain_words(column).split() if len(word) >= 3}
+        if words & asked_words - {word_form(word) for word in label.split()}:
+            found.append(point)
+    return found[0] if len(found) == 1 else None
 
 
 def render_evidence(points: Sequence[EvidencePoint]) -> str:

@@ -39,7 +39,14 @@ from assistant.citations import (
 )
 from assistant.config import Settings
 from assistant.context import ScoredSentence, compress_sources, render_sources, rescore, score_sources
-from assistant.evidence import MIN_WORDS, EvidencePoint, about_organisation, render_evidence, select_evidence
+from assistant.evidence import (
+    MIN_WORDS,
+    EvidencePoint,
+    about_organisation,
+    answering_row,
+    render_evidence,
+    select_evidence,
+)
 from assistant.llm import build_chat_model, describe_model
 from assistant.prompts import REFUSAL_SENTENCE, PromptSet, load_prompt_set
 from assistant.query import STOPWORDS, QueryPlan, plan_query
@@ -509,6 +516,10 @@ class Assistant:
                     reason += f", and words the reports never use: {', '.join(unfamiliar)}" if unfamiliar else ""
                 else:
                     lead = CLOSEST_PASSAGES
+        if not refused and lead in (RELEVANT_PASSAGES, CLOSEST_PASSAGES) and not (asked_foreign or foreign_dropped):
+            row = answering_row(plan.question, evidence)
+            if row is not None:  # the table row the question names, quoted, is the direct answer
+                lead, evidence = f"{row.text} [{row.number}]", [point for point in evidence if point != row]
         if not refused and not lead and not evidence:
             refused, reason = True, "the model's answer did not survive the checks and no source sentence qualified"
         raw = REFUSAL_SENTENCE if refused else "\n\n".join(part for part in (lead, render_evidence(evidence)) if part)

@@ -17,11 +17,13 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from assistant.citations import is_refusal
 from assistant.config import PROMPTS_DIR, Settings
 from assistant.context import ScoredSentence, _terms
+from assistant.evidence import EvidencePoint
 from assistant.llm import ScriptedChatModel
 from assistant.pipeline import INJECTION_ONLY, RELEVANT_PASSAGES, Assistant, lead_end
 from assistant.prompts import REFUSAL_SENTENCE
 from assistant.records import AnswerDone, AnswerToken, Filters, SourcesReady, Turn
 from ingest.pipeline import ingest_paths
+from ingest.sentences import split_sentences
 from tests.conftest import FakeEmbedder
 
 
@@ -511,6 +513,41 @@ def test_a_figure_read_from_another_row_of_a_table_is_removed_and_the_table_show
     assert any("Midlands | Mercia Valley University Hospitals | 2,340 | 7,450" in s.chunk.text for s in answer.sources)
     assert "The Midlands saved 6,200" not in answer.text
     assert "I removed a figure that a table here gives for another row." in answer.text
+
+
+def test_when_the_model_misreads_a_table_the_row_the_question_names_is_quoted_as_the_answer(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.pipeline as pipeline
+
+    (tiny_corpus / "regional-review.txt").write_text(
+        "Remote monitoring by region\n\n"
+        "Region | Lead trust | Patients enrolled | Bed days saved\n"
+        "North East and Yorkshire | Tynebridge Hospitals NHS FT | 1,905 | 6,200\n"
+        "Midlands | Mercia Valley University Hospitals | 2,340 | 7,450\n"
+        "London | Thameside Community Health | 3,015 | 9,800\n",
+        encoding="utf-8",
+    )
+    ingest_paths([tiny_corpus], settings, embedder=fake_embedder)  # type: ignore[arg-type]
+    assistant = Assistant(settings, chat_model=ScriptedChatModel(), embedder=fake_embedder)  # type: ignore[arg-type]
+    # The points the real embedder picks for this question: every row of the table (the fake one picks at random).
+    rows = split_sentences(next(c.text for c in assistant.store.chunks() if "Midlands |" in c.text))
+    monkeypatch.setattr(
+        pipeline,
+        "select_evidence",
+        lambda candidates, sources, **_: [
+            EvidencePoint(next(s.number for s in sources if "Midlands |" in s.chunk.text), row)
+            for row in rows
+            if row.count(";") >= 2
+        ],
+    )
+    _model(assistant).enqueue("The Midlands saved 6,200 bed days with remote monitoring [1].")
+    answer = assistant.ask("How many bed days did remote monitoring save in the Midlands region?")
+    opening = answer.text.split("\n")[0]
+    assert opening.startswith("Midlands: Lead trust Mercia Valley University Hospitals; Patients enrolled 2,340;")
+    assert "Bed days saved 7,450" in opening and "6,200" not in opening
+    assert answer.text.count("Midlands: Lead trust") == 1  # quoted once, not again among the points
+    assert not answer.refused and not answer.unsupported_sentences
 
 
 def test_the_lead_ends_at_the_first_blank_line_after_more_than_a_copied_source_header() -> None:

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from assistant.context import ScoredSentence
-from assistant.evidence import MAX_POINTS, PER_SOURCE, about_organisation, render_evidence, select_evidence
+from assistant.evidence import (
+    MAX_POINTS,
+    PER_SOURCE,
+    EvidencePoint,
+    about_organisation,
+    answering_row,
+    render_evidence,
+    select_evidence,
+)
 from assistant.records import ChunkKind, Source
 from tests.conftest import make_chunk
 
@@ -169,3 +177,20 @@ def test_the_model_reads_its_sources_without_markup() -> None:
     rendered = render_sources([source], load_prompt_set(PROMPTS_DIR).source)
     assert "The Health Foundation commissioned Innovation Unit in 2024." in rendered
     assert "](#)" not in rendered and "**" not in rendered
+
+
+def test_the_table_row_a_question_names_by_label_and_column_answers_it() -> None:
+    regions = [
+        EvidencePoint(1, "Midlands: Patients enrolled 2,340; Bed days saved 7,450; Cost per bed day saved GBP 88."),
+        EvidencePoint(1, "London: Patients enrolled 3,015; Bed days saved 9,800; Cost per bed day saved GBP 71."),
+        EvidencePoint(2, "London enrolled the most patients and had the lowest cost per bed day saved."),
+    ]
+    quarters = [
+        EvidencePoint(1, "Q3 2024/25: Wessex Vale 505; Harrowdale 240."),
+        EvidencePoint(1, "Q4 2024/25: Wessex Vale 560; Harrowdale 300."),
+    ]
+    assert answering_row("How many bed days were saved in London?", regions) == regions[1]
+    assert answering_row("How many staff hours did Harrowdale release in Q4 2024/25?", quarters) == quarters[1]
+    assert answering_row("What was the mortality rate in London?", regions) is None  # no column asked about
+    assert answering_row("Which region saved the most bed days?", regions) is None  # no row named
+    assert answering_row("Bed days saved in London and the Midlands?", regions) is None  # two rows: not one answer
