@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from assistant.citations import plain_words, word_form
 from assistant.context import ScoredSentence, plain_text
 from assistant.records import Source
+from ingest.sentences import tables
 
 MIN_WORDS = 7
 MAX_WORDS = 70
@@ -139,9 +140,10 @@ _VALUE = re.compile(r"\s*(?:[£$]|GBP\s)?-?\d.*$")
 _NOT_ASKED = frozenset("the and for per how many much what which was were did does with from".split())
 
 
-def answering_row(question: str, points: Sequence[EvidencePoint]) -> EvidencePoint | None:
-    """The one quoted table row the question asks about, or None: its label is named in the question ("in
-    London", "in Q4 2024/25") and so is one of its columns, by a word of the column's name ("bed days",
+def answering_row(question: str, points: Sequence[EvidencePoint], sources: Sequence[Source]) -> EvidencePoint | None:
+    """The one quoted table row the question asks about, or None: a row of a table in its source (not any
+    point that opens with a label, as a list or a case study's does), whose label the question names ("in
+    London", "in Q4 2024/25"), and one of whose columns it names by a word of the column's name ("bed days",
     "Harrowdale").
 
     The small model reads tables badly: asked for London's bed days or Harrowdale's hours in Q4 it gave
@@ -151,11 +153,16 @@ def answering_row(question: str, points: Sequence[EvidencePoint]) -> EvidencePoi
     """
     asked = f" {plain_words(question)} "
     asked_words = {word_form(word) for word in asked.split() if word not in _NOT_ASKED}
+    labels = {
+        source.number: {row[0] for _, rows in tables(source.chunk.text) for row in rows if row} for source in sources
+    }
     found = []
     for point in points:
         match = _ROW_UNIT.match(point.text)
         label = plain_words(match["label"]) if match else ""
         if not match or len(label) < 2 or f" {label} " not in asked:
+            continue
+        if match["label"] not in labels.get(point.number, set()):
             continue
         columns = [_VALUE.sub("", value) for value in match["values"].split("; ")]
         words = {word_form(word) for column in columns for word in plain_words(column).split() if len(word) >= 3}

@@ -180,17 +180,29 @@ def test_the_model_reads_its_sources_without_markup() -> None:
 
 
 def test_the_table_row_a_question_names_by_label_and_column_answers_it() -> None:
+    table = (
+        "Region | Patients enrolled | Bed days saved | Cost per bed day saved\n"
+        "Midlands | 2,340 | 7,450 | GBP 88\nLondon | 3,015 | 9,800 | GBP 71\n\n"
+        "London enrolled the most patients and had the lowest cost per bed day saved."
+    )
+    chart = "Category | Wessex Vale | Harrowdale\n--- | --- | ---\nQ3 2024/25 | 505 | 240\nQ4 2024/25 | 560 | 300"
+    sources = [Source(1, make_chunk(1, table), table), Source(2, make_chunk(2, chart), chart)]
     regions = [
         EvidencePoint(1, "Midlands: Patients enrolled 2,340; Bed days saved 7,450; Cost per bed day saved GBP 88."),
         EvidencePoint(1, "London: Patients enrolled 3,015; Bed days saved 9,800; Cost per bed day saved GBP 71."),
-        EvidencePoint(2, "London enrolled the most patients and had the lowest cost per bed day saved."),
+        EvidencePoint(1, "London enrolled the most patients and had the lowest cost per bed day saved."),
     ]
     quarters = [
-        EvidencePoint(1, "Q3 2024/25: Wessex Vale 505; Harrowdale 240."),
-        EvidencePoint(1, "Q4 2024/25: Wessex Vale 560; Harrowdale 300."),
+        EvidencePoint(2, "Q3 2024/25: Wessex Vale 505; Harrowdale 240."),
+        EvidencePoint(2, "Q4 2024/25: Wessex Vale 560; Harrowdale 300."),
     ]
-    assert answering_row("How many bed days were saved in London?", regions) == regions[1]
-    assert answering_row("How many staff hours did Harrowdale release in Q4 2024/25?", quarters) == quarters[1]
-    assert answering_row("What was the mortality rate in London?", regions) is None  # no column asked about
-    assert answering_row("Which region saved the most bed days?", regions) is None  # no row named
-    assert answering_row("Bed days saved in London and the Midlands?", regions) is None  # two rows: not one answer
+    assert answering_row("How many bed days were saved in London?", regions, sources) == regions[1]
+    assert answering_row("How many staff hours did Harrowdale release in Q4 2024/25?", quarters, sources) == quarters[1]
+    assert answering_row("What was the mortality rate in London?", regions, sources) is None  # no column asked about
+    assert answering_row("Which region saved the most bed days?", regions, sources) is None  # no row named
+    assert answering_row("Bed days saved in London and the Midlands?", regions, sources) is None  # not one answer
+    # A point that opens with a label but is no row of a table in its source (a list, a case study's) is not one.
+    listed = [EvidencePoint(1, "London: Bed days saved rose; patients enrolled fell.")]
+    assert (
+        answering_row("How many bed days were saved in London?", listed, [Source(1, make_chunk(1, "x"), "x")]) is None
+    )
