@@ -375,14 +375,20 @@ def drop_invented_figures(text: str, sources: Sequence[Source], question: str) -
     return _rewrite_prose(text, keep)
 
 
-def drop_figures_from_other_rows(text: str, sources: Sequence[Source], question: str) -> tuple[str, int]:
+def drop_figures_from_other_rows(
+    text: str, sources: Sequence[Source], question: str, subject: str = ""
+) -> tuple[str, int]:
     """Remove prose sentences that give one table row's figure to another row (:class:`_TableRows`).
+
+    ``subject`` is what the question is about, with what a follow-up inherits ("how many staff did they
+    train?" after a question about Severn Marches): a sentence that names no row or column ("The team trained
+    58 staff") is read as about it, when it names one row of a table and the question compares nothing.
 
     Kept apart from :func:`drop_invented_figures` because it means the opposite for the answer: the figure is
     not made up, the table that answers the question is among the sources, and the row the question asks
     about is most likely in it, so the user is shown the passages as relevant, not told the reports lack it.
     """
-    rows = _TableRows([source.chunk.text for source in sources], question)
+    rows = _TableRows([source.chunk.text for source in sources], question, subject)
     if not rows.tables:
         return text, 0
     return _rewrite_prose(text, lambda sentence: sentence if rows.agree(CITATION.sub("", sentence)) else None)
@@ -636,20 +642,33 @@ class _TableRows:
     _NOT_A_NAME = frozenset({"no", "yes", "other", "others", "all", "none", "total", "n a", "na", "not sure", "sum"})
     _SUMMARY = frozenset({"total", "totals", "all", "overall", "england", "grand total", "all sites", "all regions"})
 
-    def __init__(self, passages: Sequence[str], question: str) -> None:
+    # A question that compares or ranks ("which region saved the most?") may be answered by any row.
+    _RANKING = re.compile(
+        r"\b(?:most|least|highest|lowest|largest|smallest|biggest|best|worst|top|more|fewer|less|compar\w*|versus|vs"
+        r"|which|who|where|each|every|all|other|others|total|overall|average)\b",
+        re.IGNORECASE,
+    )
+
+    def __init__(self, passages: Sequence[str], question: str, subject: str = "") -> None:
         self.asked = _figures(question)
         self.tables = [self._read(header, rows) for passage in passages for header, rows in tables(passage)]
         outside = (line for passage in passages for line in passage.splitlines() if "|" not in line)
         self.prose = _figures("\n".join(outside))
+        # The one row per table the question is about, for sentences that name none themselves.
+        about = f" {plain_words(f'{question} {subject}')} "
+        self.subject = [
+            rows if len(rows) == 1 and not self._RANKING.search(question) else set()
+            for rows, _ in (self._named(table.rows, about) for table in self.tables)
+        ]
 
     def agree(self, claim: str) -> bool:
         for clause in self._CLAUSE.split(claim):
             lowered = f" {plain_words(clause)} "
             pointed: list[tuple[set[int], set[int], set[str]]] = []
-            for table in self.tables:
+            for table, subject in zip(self.tables, self.subject, strict=True):
                 rows, rest = self._named(table.rows, lowered)
                 columns, rest = self._named(table.columns, rest)
-                pointed.append((rows, columns, {word_form(word) for word in rest.split()}))
+                pointed.append((rows or (set() if columns else subject), columns, {word_form(w) for w in rest.split()}))
             if not any(rows or columns for rows, columns, _ in pointed):
                 continue
             for figure in self._counts(clause) - self.asked - self.prose:

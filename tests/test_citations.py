@@ -269,6 +269,22 @@ def test_a_table_figure_is_not_cut_where_the_row_may_be_right(table: str, claim:
     assert drop_figures_from_other_rows(claim, sources, "What do the figures show?") == (claim, 0)
 
 
+def test_a_sentence_naming_no_row_is_read_as_about_the_row_the_question_is_about() -> None:
+    """ "How many staff did they train?" after a question about Severn Marches: "58" is Wessex Vale's."""
+    table = (
+        "Trust | Patients | Cost per patient | Staff trained\n"
+        "Severn Marches Ambulance Service | 3,180 | £27 | 140\nWessex Vale NHS FT | 412 | £310 | 58"
+    )
+    sources = [_source(1, table)]
+    subject = "Severn Marches Ambulance Service NHS Trust What did Severn Marches Ambulance Service do?"
+    wrong, right = "The innovation team trained 58 staff members [1].", "The innovation team trained 140 staff [1]."
+    assert drop_figures_from_other_rows(wrong, sources, "how many staff did they train?", subject) == ("", 1)
+    assert drop_figures_from_other_rows(right, sources, "how many staff did they train?", subject) == (right, 0)
+    assert drop_figures_from_other_rows(wrong, sources, "how many staff did they train?") == (wrong, 0)  # no subject
+    ranked = "The most staff trained was 140 [1]."  # a ranking question may be answered from any row
+    assert drop_figures_from_other_rows(ranked, sources, "Which trust trained the most staff?", subject) == (ranked, 0)
+
+
 def test_a_figure_under_a_header_giving_its_unit_is_not_invented() -> None:
     sources = [_source(1, "Region | Patients | Response rate %\nMidlands | 62 | 45\nLondon | 80 | 62")]
     claim = "The Midlands response rate was 45% [1]."
