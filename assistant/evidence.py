@@ -140,7 +140,9 @@ _VALUE = re.compile(r"\s*(?:[£$]|GBP\s)?-?\d.*$")
 _NOT_ASKED = frozenset("the and for per how many much what which was were did does with from".split())
 
 
-def answering_row(question: str, points: Sequence[EvidencePoint], sources: Sequence[Source]) -> EvidencePoint | None:
+def answering_row(
+    question: str, points: Sequence[EvidencePoint], sources: Sequence[Source], subject: str = ""
+) -> EvidencePoint | None:
     """The one quoted table row the question asks about, or None: a row of a table in its source (not any
     point that opens with a label, as a list or a case study's does), whose label the question names ("in
     London", "in Q4 2024/25"), and one of whose columns it names by a word of the column's name ("bed days",
@@ -149,8 +151,11 @@ def answering_row(question: str, points: Sequence[EvidencePoint], sources: Seque
     The small model reads tables badly: asked for London's bed days or Harrowdale's hours in Q4 it gave
     another row's figure, which the checks cut, and the user was left to find the row among the points.
     That row, quoted as it stands, is the direct answer. A row naming no column the question asks about is
-    not ("What was the mortality rate in London?" must not be answered with London's bed days).
+    not ("What was the mortality rate in London?" must not be answered with London's bed days). The row may
+    be named by ``subject`` instead, what a follow-up inherits ("how many staff did they train?" after a
+    question about Severn Marches); the column must be asked about in the question itself.
     """
+    named = f" {plain_words(f'{question} {subject}')} "
     asked = f" {plain_words(question)} "
     asked_words = {word_form(word) for word in asked.split() if word not in _NOT_ASKED}
     labels = {
@@ -160,7 +165,7 @@ def answering_row(question: str, points: Sequence[EvidencePoint], sources: Seque
     for point in points:
         match = _ROW_UNIT.match(point.text)
         label = plain_words(match["label"]) if match else ""
-        if not match or len(label) < 2 or f" {label} " not in asked:
+        if not match or len(label) < 2 or f" {label} " not in named:
             continue
         if match["label"] not in labels.get(point.number, set()):
             continue

@@ -518,7 +518,7 @@ class Assistant:
                 else:
                     lead = CLOSEST_PASSAGES
         if not refused and lead in (RELEVANT_PASSAGES, CLOSEST_PASSAGES) and not (asked_foreign or foreign_dropped):
-            row = answering_row(plan.question, evidence, sources)
+            row = answering_row(plan.question, evidence, sources, subject)
             if row is not None:  # the table row the question names, quoted, is the direct answer
                 lead, evidence = f"{row.text} [{row.number}]", [point for point in evidence if point != row]
         if not refused and not lead and not evidence:

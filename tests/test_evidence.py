@@ -206,3 +206,19 @@ def test_the_table_row_a_question_names_by_label_and_column_answers_it() -> None
     assert (
         answering_row("How many bed days were saved in London?", listed, [Source(1, make_chunk(1, "x"), "x")]) is None
     )
+
+
+def test_a_follow_up_s_row_is_named_by_the_conversation_and_its_column_by_the_question() -> None:
+    table = (
+        "Trust | Patients | Cost per patient | Staff trained\n"
+        "Severn Marches Ambulance Service | 3,180 | £27 | 140\nWessex Vale NHS FT | 412 | £310 | 58"
+    )
+    sources = [Source(1, make_chunk(1, table), table)]
+    points = [
+        EvidencePoint(1, "Severn Marches Ambulance Service: Patients 3,180; Cost per patient £27; Staff trained 140."),
+        EvidencePoint(1, "Wessex Vale NHS FT: Patients 412; Cost per patient £310; Staff trained 58."),
+    ]
+    earlier = "What did Severn Marches Ambulance Service do?"
+    assert answering_row("how many staff did they train?", points, sources, earlier) == points[0]
+    assert answering_row("how many staff did they train?", points, sources) is None
+    assert answering_row("what happened next?", points, sources, earlier) is None  # no column asked about
