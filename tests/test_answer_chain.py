@@ -490,22 +490,33 @@ def test_the_command_line_prints_the_checked_answer_not_the_model_s_draft(
     assert "\nSources:\n  [1]" in printed
 
 
+def _over_a_regional_table(
+    tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder, intro: str = ""
+) -> Assistant:
+    """The tiny corpus plus a report whose figures are only in a table of regions."""
+    table = (
+        "Region | Lead trust | Patients enrolled | Bed days saved\n"
+        "North East and Yorkshire | Tynebridge Hospitals NHS FT | 1,905 | 6,200\n"
+        "Midlands | Mercia Valley University Hospitals | 2,340 | 7,450\n"
+        "London | Thameside Community Health | 3,015 | 9,800\n"
+    )
+    text = "\n\n".join(part for part in ("Remote monitoring by region", intro, table) if part)
+    (tiny_corpus / "regional-review.txt").write_text(text, encoding="utf-8")
+    ingest_paths([tiny_corpus], settings, embedder=fake_embedder)  # type: ignore[arg-type]
+    return Assistant(settings, chat_model=ScriptedChatModel(), embedder=fake_embedder)  # type: ignore[arg-type]
+
+
 def test_a_figure_read_from_another_row_of_a_table_is_removed_and_the_table_shown(
     tiny_corpus: Path, settings: Settings, fake_embedder: FakeEmbedder
 ) -> None:
     """The figure is in the sources, so the user is not told the reports lack it: the rows are shown as
     relevant, with a note saying what was removed and why."""
-    (tiny_corpus / "regional-review.txt").write_text(
-        "Remote monitoring by region\n\n"
-        "The table below gives the bed days saved by remote monitoring in each region.\n\n"
-        "Region | Lead trust | Patients enrolled | Bed days saved\n"
-        "North East and Yorkshire | Tynebridge Hospitals NHS FT | 1,905 | 6,200\n"
-        "Midlands | Mercia Valley University Hospitals | 2,340 | 7,450\n"
-        "London | Thameside Community Health | 3,015 | 9,800\n",
-        encoding="utf-8",
+    assistant = _over_a_regional_table(
+        tiny_corpus,
+        settings,
+        fake_embedder,
+        "The table below gives the bed days saved by remote monitoring in each region.",
     )
-    ingest_paths([tiny_corpus], settings, embedder=fake_embedder)  # type: ignore[arg-type]
-    assistant = Assistant(settings, chat_model=ScriptedChatModel(), embedder=fake_embedder)  # type: ignore[arg-type]
     _model(assistant).enqueue("The Midlands saved 6,200 bed days with remote monitoring [1].")
     answer = assistant.ask("How many bed days did remote monitoring save in the Midlands region?")
     assert not answer.refused
@@ -520,16 +531,7 @@ def test_when_the_model_misreads_a_table_the_row_the_question_names_is_quoted_as
 ) -> None:
     import assistant.pipeline as pipeline
 
-    (tiny_corpus / "regional-review.txt").write_text(
-        "Remote monitoring by region\n\n"
-        "Region | Lead trust | Patients enrolled | Bed days saved\n"
-        "North East and Yorkshire | Tynebridge Hospitals NHS FT | 1,905 | 6,200\n"
-        "Midlands | Mercia Valley University Hospitals | 2,340 | 7,450\n"
-        "London | Thameside Community Health | 3,015 | 9,800\n",
-        encoding="utf-8",
-    )
-    ingest_paths([tiny_corpus], settings, embedder=fake_embedder)  # type: ignore[arg-type]
-    assistant = Assistant(settings, chat_model=ScriptedChatModel(), embedder=fake_embedder)  # type: ignore[arg-type]
+    assistant = _over_a_regional_table(tiny_corpus, settings, fake_embedder)
     # The points the real embedder picks for this question: every row of the table (the fake one picks at random).
     rows = split_sentences(next(c.text for c in assistant.store.chunks() if "Midlands |" in c.text))
     monkeypatch.setattr(
