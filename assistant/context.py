@@ -15,9 +15,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from assistant.citations import plain_words
 from assistant.prompts import Prompt
 from assistant.records import Chunk, RetrievedChunk, Source, page_reference
-from ingest.sentences import split_sentences
+from ingest.sentences import split_sentences, tables
 
 _WORD = re.compile(r"[a-z0-9]+")
 _COMMON = frozenset(
@@ -54,17 +55,26 @@ def score_sentences(
 
 
 def compress_passage(
-    chunk: Chunk, sentences: Sequence[str], scores: np.ndarray, budget: int, count_tokens: CountTokens
+    chunk: Chunk,
+    sentences: Sequence[str],
+    scores: np.ndarray,
+    budget: int,
+    count_tokens: CountTokens,
+    asked: str = "",
 ) -> str:
     """Keep the highest-scoring sentences within ``budget`` tokens, in document order.
 
     The first sentence of a case study is always kept because it usually says which organisation did what.
+    So is each table row whose label ``asked`` (the question, with what a follow-up inherits) names: asked how
+    many bed days the Midlands saved, the model was given the North East's and the South West's rows, which
+    every row's "Bed days saved" made score alike, and not the Midlands', and it gave the North East's figure.
     """
     if count_tokens(chunk.text) <= budget:
         return chunk.text
     keep: set[int] = set()
     if chunk.kind == "case_study" and len(sentences) > 1:
         keep.add(1 if sentences[0].lower().startswith("case study") else 0)
+    keep.update(_named_rows(chunk.text, sentences, asked))
     used = sum(count_tokens(sentences[i]) for i in keep)
     for index in np.argsort(-scores):
         cost = count_tokens(sentences[int(index)])
@@ -73,6 +83,16 @@ def compress_passage(
         keep.add(int(index))
         used += cost
     return " ".join(sentences[i] for i in sorted(keep))
+
+
+def _named_rows(text: str, sentences: Sequence[str], asked: str) -> set[int]:
+    """The indexes of the sentences that are rows of a table in ``text`` whose label ``asked`` names."""
+    if not asked:
+        return set()
+    named = f" {plain_words(asked)} "
+    labels = [row[0] for _, rows in tables(text) for row in rows if row and len(plain_words(row[0])) >= 2]
+    wanted = [label for label in labels if f" {plain_words(label)} " in named]
+    return {index for index, sentence in enumerate(sentences) for label in wanted if sentence.startswith(f"{label}:")}
 
 
 def source_label(chunk: Chunk) -> str:
@@ -111,17 +131,19 @@ def score_sources(
 
 
 def compress_sources(
-    retrieved: Sequence[RetrievedChunk], scored: Sequence[ScoredSentence], count_tokens: CountTokens, budget: int
+    retrieved: Sequence[RetrievedChunk],
+    scored: Sequence[ScoredSentence],
+    count_tokens: CountTokens,
+    budget: int,
+    asked: str = "",
 ) -> list[Source]:
-    """Numbered sources in retrieval order, each cut to its best-scoring sentences within ``budget`` tokens."""
+    """Numbered sources in retrieval order, each cut to its best-scoring sentences within ``budget`` tokens
+    (see :func:`compress_passage` for what ``asked`` keeps)."""
     sources: list[Source] = []
     for number, item in enumerate(retrieved, start=1):
         own = sorted((s for s in scored if s.number == number), key=lambda s: s.position)
-        passage = (
-            compress_passage(item.chunk, [s.text for s in own], np.array([s.score for s in own]), budget, count_tokens)
-            if own
-            else item.chunk.text
-        )
+        texts, scores = [s.text for s in own], np.array([s.score for s in own])
+        passage = compress_passage(item.chunk, texts, scores, budget, count_tokens, asked) if own else item.chunk.text
         sources.append(Source(number=number, chunk=item.chunk, passage=passage, similarity=item.dense_similarity))
     return sources
 

@@ -270,7 +270,7 @@ class Assistant:
             yield AnswerDone(self._refusal(question, (), text, reason, started))
             return
         sources = compress_sources(
-            retrieved, scored, self.sentence_embedder.count_tokens, self.settings.max_source_tokens
+            retrieved, scored, self.sentence_embedder.count_tokens, self.settings.max_source_tokens, plan.subject
         )
         candidates = self._point_candidates(retrieved, scored, query_vector, plan.search_text)
         focus = self._focus(plan, retrieved)
@@ -453,8 +453,7 @@ class Assistant:
         lead, links_dropped = drop_unsourced_links(lead, sources)
         opening = next(iter(split_answer_sentences(lead)), "")
         lead, figures_dropped = drop_invented_figures(lead, sources, question)
-        subject = " ".join((*plan.organisations, plan.search_text))
-        lead, rows_misread = drop_figures_from_other_rows(lead, sources, question, subject)
+        lead, rows_misread = drop_figures_from_other_rows(lead, sources, question, plan.subject)
         foreign = foreign_terms(plan.question, plan.names, self._corpus_knows, plan.asker_terms)
         asked_foreign = bool(foreign)
         foreign += unsourced_names(lead, self._corpus_knows, (*plan.asker_terms, *foreign), self._misspelt)
@@ -518,7 +517,7 @@ class Assistant:
                 else:
                     lead = CLOSEST_PASSAGES
         if not refused and lead in (RELEVANT_PASSAGES, CLOSEST_PASSAGES) and not (asked_foreign or foreign_dropped):
-            row = answering_row(plan.question, evidence, sources, subject)
+            row = answering_row(plan.question, evidence, sources, plan.subject)
             if row is not None:  # the table row the question names, quoted, is the direct answer
                 lead, evidence = f"{row.text} [{row.number}]", [point for point in evidence if point != row]
         if not refused and not lead and not evidence:

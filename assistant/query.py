@@ -111,6 +111,12 @@ class QueryPlan:
     preferred_kinds: tuple[ChunkKind, ...] = ()
     corrections: tuple[Correction, ...] = ()
 
+    @property
+    def subject(self) -> str:
+        """What the question is about, with what a follow-up inherits: the words a table row is named by
+        ("how many staff did they train?" after a question about Severn Marches names its row)."""
+        return " ".join((*self.organisations, self.search_text))
+
 
 def plan_query(
     question: str,

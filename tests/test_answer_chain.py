@@ -552,6 +552,30 @@ def test_when_the_model_misreads_a_table_the_row_the_question_names_is_quoted_as
     assert not answer.refused and not answer.unsupported_sentences
 
 
+def test_a_table_row_the_question_names_is_kept_when_its_source_is_cut_to_fit() -> None:
+    """Every row shares "Bed days saved", so the rows scored alike and the one asked about was cut."""
+    from assistant.context import compress_passage
+    from tests.conftest import make_chunk
+
+    table = (
+        "Region | Patients enrolled | Bed days saved\n"
+        "North East and Yorkshire | 1,905 | 6,200\nMidlands | 2,340 | 7,450\nLondon | 3,015 | 9,800"
+    )
+    rows = split_sentences(table)
+    scores = np.array([0.9, 0.1, 0.8])  # the Midlands row scored lowest
+    chunk = make_chunk(1, table)
+
+    def words(text: str) -> int:
+        return len(text.split())
+
+    budget = words(rows[0]) + words(rows[2])
+    cut = compress_passage(chunk, rows, scores, budget, words)
+    assert "Midlands:" not in cut
+    kept = compress_passage(chunk, rows, scores, budget, words, asked="How many bed days did the Midlands save?")
+    assert "Midlands: Patients enrolled 2,340; Bed days saved 7,450." in kept
+    assert compress_passage(chunk, rows, scores, budget, words, asked="How many bed days were saved in all?") == cut
+
+
 def test_the_lead_ends_at_the_first_blank_line_after_more_than_a_copied_source_header() -> None:
     answer = "Harrowdale released 180 staff hours [1]."
     assert lead_end(f"{answer}\n\nGeneral advice.") == len(answer)
