@@ -739,6 +739,17 @@ class _TableRows:
         return named, lowered
 
 
+def named_row_labels(text: str, asked: str) -> set[str]:
+    """The labels, as written, of the rows of the tables in ``text`` that ``asked`` names ("in London")."""
+    named = f" {plain_words(asked)} "
+    return {
+        row[0]
+        for _, rows in tables(text)
+        for row in rows
+        if row and len(label := plain_words(row[0])) >= 2 and f" {label} " in named
+    }
+
+
 def plain_words(text: str) -> str:
     """Lower case, words and figures only, one space between: how a row's name is looked for in a claim."""
     return " ".join(re.findall(r"[a-z0-9£$%]+(?:[,./][0-9]+)*", text.lower().replace("&", " and ")))

@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.citations import plain_words
+from assistant.citations import named_row_labels
 from assistant.prompts import Prompt
 from assistant.records import Chunk, RetrievedChunk, Source, page_reference
-from ingest.sentences import split_sentences, tables
+from ingest.sentences import split_sentences
 
 _WORD = re.compile(r"[a-z0-9]+")
 _COMMON = frozenset(
@@ -89,9 +89,7 @@ def _named_rows(text: str, sentences: Sequence[str], asked: str) -> set[int]:
     """The indexes of the sentences that are rows of a table in ``text`` whose label ``asked`` names."""
     if not asked:
         return set()
-    named = f" {plain_words(asked)} "
-    labels = [row[0] for _, rows in tables(text) for row in rows if row and len(plain_words(row[0])) >= 2]
-    wanted = [label for label in labels if f" {plain_words(label)} " in named]
+    wanted = named_row_labels(text, asked)
     return {index for index, sentence in enumerate(sentences) for label in wanted if sentence.startswith(f"{label}:")}
 
 

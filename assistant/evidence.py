@@ -30,10 +30,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from assistant.citations import plain_words, word_form
+from assistant.citations import named_row_labels, plain_words, word_form
 from assistant.context import ScoredSentence, plain_text
 from assistant.records import Source
-from ingest.sentences import tables
 
 MIN_WORDS = 7
 MAX_WORDS = 70
@@ -155,20 +154,14 @@ def answering_row(
     be named by ``subject`` instead, what a follow-up inherits ("how many staff did they train?" after a
     question about Severn Marches); the column must be asked about in the question itself.
     """
-    named = f" {plain_words(f'{question} {subject}')} "
-    asked = f" {plain_words(question)} "
-    asked_words = {word_form(word) for word in asked.split() if word not in _NOT_ASKED}
-    labels = {
-        source.number: {row[0] for _, rows in tables(source.chunk.text) for row in rows if row} for source in sources
-    }
+    asked_words = {word_form(word) for word in plain_words(question).split() if word not in _NOT_ASKED}
+    labels = {source.number: named_row_labels(source.chunk.text, f"{question} {subject}") for source in sources}
     found = []
     for point in points:
         match = _ROW_UNIT.match(point.text)
-        label = plain_words(match["label"]) if match else ""
-        if not match or len(label) < 2 or f" {label} " not in named:
+        if not match or match["label"] not in labels.get(point.number, set()):
             continue
-        if match["label"] not in labels.get(point.number, set()):
-            continue
+        label = plain_words(match["label"])
         columns = [_VALUE.sub("", value) for value in match["values"].split("; ")]
         words = {word_form(word) for column in columns for word in plain_words(column).split() if len(word) >= 3}
         if words & asked_words - {word_form(word) for word in label.split()}:
