@@ -614,18 +614,27 @@ def _same_slide(group: list[_Unit], unit: _Unit) -> bool:
     return group[-1].blocks[-1].slide == unit.blocks[0].slide and unit.kind != "case_study"
 
 
-def _unit_text(unit: _Unit) -> str:
+def _unit_text(unit: _Unit, heading_written: bool = False) -> str:
     body = "\n\n".join(block.text for block in unit.blocks)
     heading = unit.heading_as_written or unit.heading
     if unit.heading and unit.kind == "case_study":
         return f"{heading}\n\n{body}" if unit.case_study_title else body
-    if unit.heading and unit.path and unit.path[-1] == unit.heading and len(unit.path) >= 2:
+    if unit.heading and unit.path and unit.path[-1] == unit.heading and len(unit.path) >= 2 and not heading_written:
         return f"{heading}\n\n{body}"
     return body
 
 
 def _group_text(group: list[_Unit]) -> str:
-    return "\n\n".join(_unit_text(unit) for unit in group)
+    """A heading is written once per chunk. Consecutive slides under one title ("Sub-domain maturity
+    ratings", one per chart) packed together wrote it before each slide's text, and the repeats made the
+    chunk outrank the passage a question was about for any question using the title's words."""
+    written: set[str] = set()
+    texts = []
+    for unit in group:
+        texts.append(_unit_text(unit, unit.heading is not None and unit.heading in written))
+        if unit.heading:
+            written.add(unit.heading)
+    return "\n\n".join(texts)
 
 
 def _split_text(text: str, budget: int, count_tokens: TokenCounter, wrapped: bool = False) -> list[str]:

@@ -591,3 +591,22 @@ def test_an_untitled_table_slide_is_cited_at_its_own_slide(tmp_path: Path) -> No
 
     assert _containing(chunks, "We started in 2022.").page_reference == "slide 1"
     assert _containing(chunks, "Torbay | 9 | 4").page_reference == "slide 2"
+
+
+def test_a_heading_is_written_once_in_its_chunk_however_many_kinds_of_passage_follow_it() -> None:
+    # Prose and statistics alternate under one heading; each run of one kind is a unit of its own, and each
+    # unit used to repeat the heading. Four copies of "Sub-domain maturity ratings" made this chunk outrank,
+    # for any question about maturity ratings, the passage that answered it.
+    text = (
+        "# Vision & Strategy\n\n## Sub-domain maturity ratings\n\n"
+        "Sites are making good progress to develop their vision and strategy.\n\n"
+        "All Sites have an agreed vision with 29% (n=5) proud to share this.\n\n"
+        "Overall, Sites are less confident in communicating their vision across their organisation.\n\n"
+        "- Only 1 Site (6%) scored themselves as proud to share for communicating priorities."
+    )
+    chunks = _split(text)
+    ratings = _containing(chunks, "29% (n=5)")
+    assert ratings.text.count("Sub-domain maturity ratings") == 1
+    assert ratings.text.startswith("Sub-domain maturity ratings")
+    assert "less confident" in ratings.text and "Only 1 Site (6%)" in ratings.text
+    assert ratings.section_path[-1] == "Sub-domain maturity ratings"
