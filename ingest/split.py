@@ -147,7 +147,7 @@ def _absorb_fragments(
     for group, text in packed:
         if pending is not None:
             if _joinable(pending, (group, text), count_tokens, slide_deck):
-                group, text = pending[0] + group, f"{pending[1]}\n\n{text}"
+                group, text = pending[0] + group, _joined_text(pending, (group, text))
             else:
                 merged.append(pending)
             pending = None
@@ -158,10 +158,21 @@ def _absorb_fragments(
     if pending is not None:
         if merged and _joinable(merged[-1], pending, count_tokens, slide_deck):
             group, text = merged.pop()
-            merged.append((group + pending[0], f"{text}\n\n{pending[1]}"))
+            merged.append((group + pending[0], _joined_text((group, text), pending)))
         else:
             merged.append(pending)
     return merged
+
+
+def _joined_text(first: tuple[list[_Unit], str], second: tuple[list[_Unit], str]) -> str:
+    """The two chunks' text, without the second repeating the heading the first already wrote (slides of
+    one appendix each titled "Appendix / Adopting Innovation Wheel"; see :func:`_group_text`)."""
+    opening = second[0][0]
+    heading = opening.heading_as_written or opening.heading
+    text = second[1]
+    if heading and text.startswith(f"{heading}\n\n") and f"\n\n{heading}\n\n" in f"\n\n{first[1]}\n\n":
+        text = text.removeprefix(f"{heading}\n\n")
+    return f"{first[1]}\n\n{text}"
 
 
 def _describing_unit(group: list[_Unit], count_tokens: TokenCounter) -> _Unit:

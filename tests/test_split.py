@@ -610,3 +610,21 @@ def test_a_heading_is_written_once_in_its_chunk_however_many_kinds_of_passage_fo
     assert ratings.text.startswith("Sub-domain maturity ratings")
     assert "less confident" in ratings.text and "Only 1 Site (6%)" in ratings.text
     assert ratings.section_path[-1] == "Sub-domain maturity ratings"
+
+
+def test_slides_under_one_title_joined_into_a_chunk_carry_the_title_once() -> None:
+    # An appendix whose title slide is followed by one short slide per item: each slide was a fragment joined
+    # to the next, and each repeated the title, which is in the source once.
+    text = SLIDE_GAP.join(
+        [
+            "Thanks\n\nThe team would like to thank every Innovation Lead and team who gave their time to this research.",
+            "Appendix\n\nAdopting Innovation Wheel",
+            "PARTNERSHIPS & GOVERNANCE\nStructures, relationships and processes that support shared decision making.",
+            "VISION AND VALUES\nSetting a shared tone and direction for innovation adoption.",
+            "CO-PRODUCTION\nMaking decisions and working in equal partnership with citizens and staff.",
+        ]
+    )
+    wheel = _containing(_split(text), "VISION AND VALUES")
+    assert wheel.text.count("Adopting Innovation Wheel") == 1
+    assert all(item in wheel.text for item in ("PARTNERSHIPS & GOVERNANCE", "VISION AND VALUES", "CO-PRODUCTION"))
+    assert wheel.section_path == ("Appendix", "Adopting Innovation Wheel")
