@@ -417,6 +417,14 @@ def _looks_like_heading(text: str, guess: bool = True) -> bool:
     return line[0].isupper() or line[0].isdigit()
 
 
+def _is_lead_in(text: str) -> bool:
+    """A short line ending in a colon that introduces the headings after it, not a list: "Where Sites are
+    experiencing challenges:" over "Staff capacity and capabilities". Written at the end of the passage
+    before, it left the passages it named without the words saying what they were."""
+    line = text.strip()
+    return line.endswith(":") and "\n" not in line and _looks_like_heading(line[:-1].rstrip())
+
+
 def _normalise_heading(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower().replace("&", " and ")).strip()
 
@@ -449,6 +457,8 @@ def _units(blocks: list[_Block], top_level: set[str], guess: bool = True) -> lis
     contents_seen = False
     as_written: dict[str, str] = {}
     orphan: _Unit | None = None
+    # A lead-in line ("Where Sites are experiencing challenges:") held for the heading it introduces.
+    lead_in: _Block | None = None
 
     for index, block in enumerate(blocks):
         new_slide = block.slide != current_slide
@@ -470,6 +480,22 @@ def _units(blocks: list[_Block], top_level: set[str], guess: bool = True) -> lis
             continue
         following = blocks[index + 1].text if index + 1 < len(blocks) else ""
         closes_slide = index + 1 == len(blocks) or blocks[index + 1].slide != block.slide
+        if lead_in is not None and not (block.title is not None or _looks_like_heading(block.text, guess)):
+            units.append(_Unit(tuple(part for part in outline if part), None, [lead_in], "text"))
+            lead_in = None
+        if (
+            guess
+            and not new_slide
+            and block.title is None
+            and _is_lead_in(block.text)
+            and not closes_slide
+            and _looks_like_heading(following, guess)
+            and not following[:1].islower()
+        ):
+            if orphan is not None:
+                units.append(orphan)
+            pending, orphan, lead_in = None, None, block
+            continue
         is_heading = block.title is not None or (_looks_like_heading(block.text, guess) and not following[:1].islower())
         if is_heading and closes_slide and pending is None and not new_slide:
             # A short line that ends a slide after its body heads nothing: it is a caption or a quote's
@@ -498,6 +524,12 @@ def _units(blocks: list[_Block], top_level: set[str], guess: bool = True) -> lis
             if merging and pending is not None:
                 written = f"{as_written.get(pending[0], pending[0])}\n\n{block.text}"
                 heading, level = f"{pending[0]}: {heading}", 2
+            if lead_in is not None:
+                if level >= 2 and outline[0]:
+                    written = f"{lead_in.text}\n\n{written}"
+                else:
+                    units.append(_Unit(tuple(part for part in outline if part), None, [lead_in], "text"))
+                lead_in = None
             as_written[heading] = written
             if level <= 2:
                 strong_container = bool(_SLIDE_TITLE.match(heading))

@@ -32,7 +32,7 @@ from ingest.embedding import embedding_model_name
 
 # Bump when what is stored for a document changes (splitting, the vectors kept), so that the next ingest
 # rebuilds documents indexed by an older version instead of skipping them as unchanged.
-INDEX_FORMAT = 15
+INDEX_FORMAT = 16
 SENTENCES_SUFFIX = "_sentences"
 # HNSW candidate-list size at query time. Chroma's default (100) is below the 120 sentences a question asks
 # for, and its search then misses true neighbours and returns a different set in different processes: the

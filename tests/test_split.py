@@ -628,3 +628,25 @@ def test_slides_under_one_title_joined_into_a_chunk_carry_the_title_once() -> No
     assert wheel.text.count("Adopting Innovation Wheel") == 1
     assert all(item in wheel.text for item in ("PARTNERSHIPS & GOVERNANCE", "VISION AND VALUES", "CO-PRODUCTION"))
     assert wheel.section_path == ("Appendix", "Adopting Innovation Wheel")
+
+
+def test_a_line_introducing_the_headings_after_it_opens_the_passage_it_introduces() -> None:
+    text = SLIDE_GAP.join(
+        [
+            "Research insights\n\nIn the following sections we provide an overview of the insights from the research.",
+            "Reflections on the maturity ratings\n\nWhere Sites are making progress:\n\nStrong foundations\n\n"
+            "The areas that received the highest proportion of positive ratings were core foundations such as "
+            "governance, vision and strategy, and problem definition and prioritisation across the Sites.\n\n"
+            "Where Sites are experiencing challenges:\n\nStaff capacity and capabilities\n\n"
+            "A key challenge for all Sites is enabling staff across the organisation to access the time and "
+            "resources to progress innovation. This scored the highest proportion of 1s across all Subdomains.",
+        ]
+    )
+    chunks = _split(text)
+    strong = _containing(chunks, "core foundations")
+    staff = _containing(chunks, "A key challenge")
+    assert "experiencing challenges" not in strong.text, "the line belongs to what it introduces"
+    assert staff.text.startswith("Where Sites are experiencing challenges:\n\nStaff capacity and capabilities")
+    assert staff.section_path[-1] == "Staff capacity and capabilities"
+    assert "Where Sites are making progress:\n\nStrong foundations" in strong.text
+    assert sum(chunk.text.count("Where Sites are") for chunk in chunks) == 2, "no text is lost or repeated"
