@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from assistant.citations import named_row_labels, plain_words, word_form
 from assistant.context import ScoredSentence, plain_text
 from assistant.records import Source
+from ingest.sentences import split_sentences
 
 MIN_WORDS = 7
 MAX_WORDS = 70
@@ -52,6 +53,11 @@ _LIST_MARK = re.compile(r"^\s*(?:[-*•●▪]|\d{1,2}[.)])\s+")
 # alone where the diagram's boxes and arrows were.
 _BROKEN_WORD = re.compile(r"[A-Za-z][:;?\\|_~^{}<>=][A-Za-z]")
 _STRAY_SYMBOL = re.compile(r"(?<!\S)(?:[)»«©®¢|_\\~^]|[.,:;]{1,2})(?!\S)")
+_GENERIC_HEADING = re.compile(
+    r"^(?:key (?:theme|finding)s?|best practices?|(?:good|promising) practice|case stud(?:y|ies)|recommendations?"
+    r"|executive summary|q\d|summary|introduction|overview|background|next steps)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,10 @@ def select_evidence(
         if sentence not in chosen and sum(1 for c in chosen if c.number == sentence.number) < PER_SOURCE:
             chosen.append(sentence)
     chosen.sort(key=lambda s: (s.number, s.position))
-    return [EvidencePoint(s.number, _attributed(s.text, by_number[s.number])) for s in chosen]
+    return [
+        EvidencePoint(s.number, _attributed(_under_heading(s, by_number[s.number]), by_number[s.number]))
+        for s in chosen
+    ]
 
 
 def about_organisation(
@@ -225,6 +234,44 @@ def _unpunctuated_statement(words: Sequence[str]) -> bool:
     quoted points from 0.631 to 0.664 on the golden set and 0.580 to 0.592 on the held-out set, at +6 words;
     shorter lines (7-10 words) gained less and are more often headings."""
     return len(words) >= STATEMENT_MIN_WORDS and sum(1 for word in words if word[:1].islower()) * 2 >= len(words)
+
+
+def _under_heading(sentence: ScoredSentence, source: Source) -> str:
+    """The sentence after the sub-heading it sits under, when the heading names what it is an example of
+    ("Developing Communities of Practice: Often these are set up around specific technology areas ...").
+
+    A report's practices and themes are named in their headings, and their sentences say "these" and "this
+    approach": quoted alone, such a point left the reader, and the key-fact check, without the name of the
+    practice. Case studies are named by their organisation instead (see :func:`_attributed`); statistics,
+    findings and recommendations sit under generic headings ("Sub-domain maturity ratings", "Key Finding").
+    """
+    text = sentence.text
+    if source.chunk.kind not in ("text", "best_practice") or ":" in text[:80]:
+        return text
+    earlier = split_sentences(source.chunk.text)[: sentence.position]
+    heading = next((line for line in reversed(earlier) if _names_a_practice(line)), None)
+    if heading is None:
+        return text
+    named = _content_words(heading)
+    if len(named & _content_words(text)) * 2 >= len(named):
+        return text  # the sentence already says what the heading does
+    return f"{plain_text(heading).strip()}: {text}"
+
+
+def _content_words(text: str) -> set[str]:
+    return {word_form(word) for word in plain_words(text).split() if len(word) > 3}
+
+
+def _names_a_practice(line: str) -> bool:
+    """A sub-heading: two to twelve words, no closing punctuation, not a list item or a generic label."""
+    words = line.split()
+    return (
+        2 <= len(words) <= 12
+        and not line.rstrip().endswith((".", "!", "?", ":", ";", ",", '"', "”", ")", "]"))
+        and not _LIST_MARK.match(line)
+        and not _GENERIC_HEADING.match(line)
+        and sum(1 for word in words if word[:1].isalpha()) == len(words)
+    )
 
 
 def _attributed(sentence: str, source: Source) -> str:

@@ -222,3 +222,26 @@ def test_a_follow_up_s_row_is_named_by_the_conversation_and_its_column_by_the_qu
     assert answering_row("how many staff did they train?", points, sources, earlier) == points[0]
     assert answering_row("how many staff did they train?", points, sources) is None
     assert answering_row("what happened next?", points, sources, earlier) is None  # no column asked about
+
+
+def test_a_point_under_a_practice_s_heading_is_quoted_with_the_name_of_the_practice() -> None:
+    from ingest.sentences import split_sentences
+
+    text = (
+        "Key theme 1\n\nStimulating organisation-wide interest in innovation\n\n"
+        "Raising the profile of innovation across the organisation is a vital role for NHS innovation functions.\n\n"
+        "Developing Communities of Practice\n\n"
+        "Often these are set up around specific technology areas such as XR or AI and sustain exploration."
+    )
+    sentences = split_sentences(text)
+    source = Source(number=1, chunk=make_chunk(1, text=text, kind="best_practice"), passage="")
+    scored = [ScoredSentence(1, position, sentence, 0.8) for position, sentence in enumerate(sentences)]
+    points = [p.text for p in select_evidence(scored, [source])]
+    assert "Developing Communities of Practice: Often these are set up around specific technology areas" in points[1]
+    assert points[0].startswith("Stimulating organisation-wide interest in innovation: Raising the profile")
+    # A sentence that already says what its heading names stands as written.
+    said = ScoredSentence(1, 4, "Developing Communities of Practice around XR and AI sustains exploration.", 0.8)
+    assert select_evidence([said], [source])[0].text == said.text
+    # A case study's points are named by its organisation, not its sub-headings.
+    case = Source(number=1, chunk=make_chunk(1, text=text, kind="case_study", organisations=("Leeds",)), passage="")
+    assert not any("Communities of Practice:" in p.text for p in select_evidence(scored, [case]))
