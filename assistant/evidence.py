@@ -103,9 +103,9 @@ def select_evidence(
         if sentence not in chosen and sum(1 for c in chosen if c.number == sentence.number) < PER_SOURCE:
             chosen.append(sentence)
     chosen.sort(key=lambda s: (s.number, s.position))
+    texts = _under_headings(chosen, by_number)
     return [
-        EvidencePoint(s.number, _attributed(_under_heading(s, by_number[s.number]), by_number[s.number]))
-        for s in chosen
+        EvidencePoint(s.number, _attributed(text, by_number[s.number])) for s, text in zip(chosen, texts, strict=True)
     ]
 
 
@@ -236,26 +236,40 @@ def _unpunctuated_statement(words: Sequence[str]) -> bool:
     return len(words) >= STATEMENT_MIN_WORDS and sum(1 for word in words if word[:1].islower()) * 2 >= len(words)
 
 
-def _under_heading(sentence: ScoredSentence, source: Source) -> str:
-    """The sentence after the sub-heading it sits under, when the heading names what it is an example of
-    ("Developing Communities of Practice: Often these are set up around specific technology areas ...").
+def _heading_over(sentence: ScoredSentence, source: Source) -> str | None:
+    """The sub-heading a sentence sits under, when it names what the sentence is an example of
+    ("Developing Communities of Practice" over "Often these are set up around specific technology areas ...").
 
     A report's practices and themes are named in their headings, and their sentences say "these" and "this
     approach": quoted alone, such a point left the reader, and the key-fact check, without the name of the
     practice. Case studies are named by their organisation instead (see :func:`_attributed`); statistics,
     findings and recommendations sit under generic headings ("Sub-domain maturity ratings", "Key Finding").
     """
-    text = sentence.text
-    if source.chunk.kind not in ("text", "best_practice") or ":" in text[:80]:
-        return text
+    if source.chunk.kind not in ("text", "best_practice") or ":" in sentence.text[:80]:
+        return None
     earlier = split_sentences(source.chunk.text)[: sentence.position]
     heading = next((line for line in reversed(earlier) if _names_a_practice(line)), None)
     if heading is None:
-        return text
+        return None
     named = _content_words(heading)
-    if len(named & _content_words(text)) * 2 >= len(named):
-        return text  # the sentence already says what the heading does
-    return f"{plain_text(heading).strip()}: {text}"
+    if len(named & _content_words(sentence.text)) * 2 >= len(named):
+        return None  # the sentence already says what the heading does
+    return plain_text(heading).strip()
+
+
+def _under_headings(chosen: Sequence[ScoredSentence], by_number: dict[int, Source]) -> list[str]:
+    """Each sentence after its heading (see :func:`_heading_over`), the heading written once for the points
+    in a row under it."""
+    texts: list[str] = []
+    previous: tuple[int, str] | None = None
+    for sentence in chosen:
+        heading = _heading_over(sentence, by_number[sentence.number])
+        if heading is None or previous == (sentence.number, heading):
+            texts.append(sentence.text)
+        else:
+            texts.append(f"{heading}: {sentence.text}")
+        previous = (sentence.number, heading) if heading else None
+    return texts
 
 
 def _content_words(text: str) -> set[str]:

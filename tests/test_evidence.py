@@ -231,7 +231,8 @@ def test_a_point_under_a_practice_s_heading_is_quoted_with_the_name_of_the_pract
         "Key theme 1\n\nStimulating organisation-wide interest in innovation\n\n"
         "Raising the profile of innovation across the organisation is a vital role for NHS innovation functions.\n\n"
         "Developing Communities of Practice\n\n"
-        "Often these are set up around specific technology areas such as XR or AI and sustain exploration."
+        "Often these are set up around specific technology areas such as XR or AI and sustain exploration. "
+        "They meet every month and share what has worked with staff across the whole trust."
     )
     sentences = split_sentences(text)
     source = Source(number=1, chunk=make_chunk(1, text=text, kind="best_practice"), passage="")
@@ -239,6 +240,9 @@ def test_a_point_under_a_practice_s_heading_is_quoted_with_the_name_of_the_pract
     points = [p.text for p in select_evidence(scored, [source])]
     assert "Developing Communities of Practice: Often these are set up around specific technology areas" in points[1]
     assert points[0].startswith("Stimulating organisation-wide interest in innovation: Raising the profile")
+    assert points[2] == "They meet every month and share what has worked with staff across the whole trust.", (
+        "the heading is written once for the points in a row under it"
+    )
     # A sentence that already says what its heading names stands as written.
     said = ScoredSentence(1, 4, "Developing Communities of Practice around XR and AI sustains exploration.", 0.8)
     assert select_evidence([said], [source])[0].text == said.text
