@@ -460,6 +460,13 @@ def _units(blocks: list[_Block], top_level: set[str], guess: bool = True) -> lis
     # A lead-in line ("Where Sites are experiencing challenges:") held for the heading it introduces.
     lead_in: _Block | None = None
 
+    def release_lead_in() -> None:
+        """A held lead-in that no heading takes stays where it was, as text: nothing is lost."""
+        nonlocal lead_in
+        if lead_in is not None:
+            units.append(_Unit(tuple(part for part in outline if part), None, [lead_in], "text"))
+            lead_in = None
+
     for index, block in enumerate(blocks):
         new_slide = block.slide != current_slide
         if new_slide:
@@ -480,9 +487,6 @@ def _units(blocks: list[_Block], top_level: set[str], guess: bool = True) -> lis
             continue
         following = blocks[index + 1].text if index + 1 < len(blocks) else ""
         closes_slide = index + 1 == len(blocks) or blocks[index + 1].slide != block.slide
-        if lead_in is not None and not (block.title is not None or _looks_like_heading(block.text, guess)):
-            units.append(_Unit(tuple(part for part in outline if part), None, [lead_in], "text"))
-            lead_in = None
         if (
             guess
             and not new_slide
@@ -524,12 +528,9 @@ def _units(blocks: list[_Block], top_level: set[str], guess: bool = True) -> lis
             if merging and pending is not None:
                 written = f"{as_written.get(pending[0], pending[0])}\n\n{block.text}"
                 heading, level = f"{pending[0]}: {heading}", 2
-            if lead_in is not None:
-                if level >= 2 and outline[0]:
-                    written = f"{lead_in.text}\n\n{written}"
-                else:
-                    units.append(_Unit(tuple(part for part in outline if part), None, [lead_in], "text"))
-                lead_in = None
+            if lead_in is not None and level >= 2 and outline[0]:
+                written, lead_in = f"{lead_in.text}\n\n{written}", None
+            release_lead_in()
             as_written[heading] = written
             if level <= 2:
                 strong_container = bool(_SLIDE_TITLE.match(heading))
@@ -548,6 +549,7 @@ def _units(blocks: list[_Block], top_level: set[str], guess: bool = True) -> lis
             continue
         pending = None
         orphan = None
+        release_lead_in()
         path = tuple(part for part in outline if part)
         kind = _kind_for(block, path, case_study, best_practice)
         heading_text = outline[2] or outline[1] or None
@@ -559,6 +561,7 @@ def _units(blocks: list[_Block], top_level: set[str], guess: bool = True) -> lis
             units.append(_Unit(path, heading_text, [block], kind, case_study, heading_written))
     if orphan is not None:
         units.append(orphan)
+    release_lead_in()
     return units
 
 
@@ -668,9 +671,9 @@ def _unit_text(unit: _Unit, heading_written: bool = False) -> str:
 
 
 def _group_text(group: list[_Unit]) -> str:
-    """A heading is written once per chunk. Consecutive slides under one title ("Sub-domain maturity
-    ratings", one per chart) packed together wrote it before each slide's text, and the repeats made the
-    chunk outrank the passage a question was about for any question using the title's words."""
+    """A heading is written once per chunk. Prose and figures under one heading are units of their own (one
+    kind each), and each wrote the heading: "Sub-domain maturity ratings" four times in a chunk, once in the
+    report, made the chunk outrank the passage a question was about for any question using the title's words."""
     written: set[str] = set()
     texts = []
     for unit in group:
