@@ -236,7 +236,7 @@ def _unpunctuated_statement(words: Sequence[str]) -> bool:
     return len(words) >= STATEMENT_MIN_WORDS and sum(1 for word in words if word[:1].islower()) * 2 >= len(words)
 
 
-def _heading_over(sentence: ScoredSentence, source: Source) -> str | None:
+def _heading_over(sentence: ScoredSentence, source: Source, sentences: Sequence[str]) -> str | None:
     """The sub-heading a sentence sits under, when it names what the sentence is an example of
     ("Developing Communities of Practice" over "Often these are set up around specific technology areas ...").
 
@@ -244,10 +244,11 @@ def _heading_over(sentence: ScoredSentence, source: Source) -> str | None:
     approach": quoted alone, such a point left the reader, and the key-fact check, without the name of the
     practice. Case studies are named by their organisation instead (see :func:`_attributed`); statistics,
     findings and recommendations sit under generic headings ("Sub-domain maturity ratings", "Key Finding").
+    ``sentences`` are the source's, as :func:`split_sentences` gives them (``sentence.position`` indexes them).
     """
     if source.chunk.kind not in ("text", "best_practice") or ":" in sentence.text[:80]:
         return None
-    earlier = split_sentences(source.chunk.text)[: sentence.position]
+    earlier = sentences[: sentence.position]
     heading = next((line for line in reversed(earlier) if _names_a_practice(line)), None)
     if heading is None:
         return None
@@ -262,8 +263,9 @@ def _under_headings(chosen: Sequence[ScoredSentence], by_number: dict[int, Sourc
     in a row under it."""
     texts: list[str] = []
     previous: tuple[int, str] | None = None
+    split = {number: split_sentences(by_number[number].chunk.text) for number in {s.number for s in chosen}}
     for sentence in chosen:
-        heading = _heading_over(sentence, by_number[sentence.number])
+        heading = _heading_over(sentence, by_number[sentence.number], split[sentence.number])
         if heading is None or previous == (sentence.number, heading):
             texts.append(sentence.text)
         else:
