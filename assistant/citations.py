@@ -349,6 +349,27 @@ def drop_unsourced_links(text: str, sources: Sequence[Source]) -> tuple[str, int
     )
 
 
+# "there are [3] mental health trusts": a bracketed number where a count belongs, after a verb or a word of
+# quantity and before the noun it counts (not before "and", "in", ... where a citation ends a clause).
+_COUNT_SLOT = re.compile(
+    r"\b(?P<before>are|is|were|was|has|have|had|of|only|just|about|around|approximately|roughly|nearly)"
+    r"\s+\[(?P<number>\d{1,2})\](?=\s+(?!(?:and|or|but|in|on|at|to|for|by|of|as|from|with|which|that|who"
+    r"|where|is|are|was|were)\b)[a-z])"
+)
+
+
+def citations_as_counts(text: str) -> str:
+    """Read a bracketed number standing where the answer's count belongs as that count, not as a citation.
+
+    Asked "Out of the 18 InSites sites, how many are mental health trusts?", which the reports do not say,
+    the model wrote "there are [3] mental health trusts.": its guess in the shape of a citation, which the
+    figure check never saw. Written as "3", it is checked like any other figure (and here found invented).
+    Only for questions asking for a figure: elsewhere "the challenges were [1] longer term investment, [2]
+    ..." numbers a list.
+    """
+    return _COUNT_SLOT.sub(lambda match: f"{match.group('before')} {match.group('number')}", text)
+
+
 def drop_invented_figures(text: str, sources: Sequence[Source], question: str) -> tuple[str, int]:
     """Remove prose sentences stating a figure that neither the sources nor the question contain, or that
     the sources give for something else (:func:`_figures_in_context`).

@@ -21,6 +21,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from assistant.citations import (
     check_citations,
+    citations_as_counts,
     drop_figures_from_other_rows,
     drop_hedged_refusal,
     drop_invented_figures,
@@ -451,6 +452,8 @@ class Assistant:
         embed = _memoised(self.sentence_embedder.embed_documents)
         lead, references_dropped = tidy_source_references(lead)
         lead, links_dropped = drop_unsourced_links(lead, sources)
+        if plan.asks_for_figure:
+            lead = citations_as_counts(lead)
         opening = next(iter(split_answer_sentences(lead)), "")
         lead, figures_dropped = drop_invented_figures(lead, sources, question)
         lead, rows_misread = drop_figures_from_other_rows(lead, sources, question, plan.subject)

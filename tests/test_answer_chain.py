@@ -108,6 +108,15 @@ def test_a_figure_invented_for_a_question_asking_for_one_is_a_refusal_with_the_c
     assert any(line.startswith("- ") for line in answer.text.splitlines())
 
 
+def test_a_count_written_as_a_citation_is_checked_as_a_figure(assistant: Assistant) -> None:
+    """ "has [3] fellows" is the model's guess in the shape of a citation: it is the figure, and invented."""
+    _model(assistant).enqueue("The Chelsea and Westminster innovation programme has [3] fellows.")
+    answer = assistant.ask("How many fellows does the Chelsea and Westminster innovation programme have?")
+    assert "fellows." not in answer.text.split("\n")[0]
+    assert is_refusal(answer.text) and answer.text.startswith("The reports I have do not cover this directly")
+    assert "I removed a figure that is not in the reports" in answer.text
+
+
 def test_general_knowledge_the_sources_do_not_hold_is_cut_and_the_user_told(assistant: Assistant) -> None:
     _model(assistant).enqueue(
         "Once people have finished something, they often feel a sense of accomplishment and satisfaction. "

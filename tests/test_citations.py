@@ -6,6 +6,7 @@ import pytest
 
 from assistant.citations import (
     check_citations,
+    citations_as_counts,
     drop_figures_from_other_rows,
     drop_invented_figures,
     drop_misattributed,
@@ -516,3 +517,18 @@ def test_a_premise_correction_naming_an_organisation_is_kept_when_the_premise_pr
         [],
     )
     assert drop_misattributed(correction, CASE_STUDIES, embed, _organisations)[0] == ""
+
+
+def test_a_bracketed_number_in_a_count_slot_is_read_as_the_count() -> None:
+    assert citations_as_counts("Of the 18 sites, there are [3] mental health trusts.") == (
+        "Of the 18 sites, there are 3 mental health trusts."
+    )
+    assert citations_as_counts("It had only [12] fellows [2].") == "It had only 12 fellows [2]."
+    # Citations ending a claim, or a clause before "and"/"in", stay citations.
+    for cited in (
+        "The total budget is [2].",
+        "The deadline is [2] in October.",
+        "Sites were funded by [1] and [3].",
+        "Torbay has a testbed [1] which earns income.",
+    ):
+        assert citations_as_counts(cited) == cited
