@@ -498,6 +498,10 @@ def drop_repeated_sentences(text: str) -> str:
     return _rewrite_prose(text, first_time)[0]
 
 
+# The question restated up to a verb, then a citation, then more words: see drop_question_echoes.
+_SLOT_CITATION = re.compile(r"^(?P<asked>.+?)\b(?:is|are|was|were)\s+\[\d{1,2}\]\s+\w")
+
+
 def drop_question_echoes(text: str, question: str, corrects_premise: bool = False) -> tuple[str, int]:
     """Remove prose sentences that only restate the question ("The band an Innovation Project Manager is on
     is [1].", "Yes, the report does say something about AI. [1]").
@@ -507,17 +511,31 @@ def drop_question_echoes(text: str, question: str, corrects_premise: bool = Fals
     of its own beyond the question's and a few words any answer uses. With ``corrects_premise`` (the
     question was sent with prompts/premise.txt) the correction that prompt asks for is kept: "The reports do
     not say that every site reached full maturity for funding." restates the question, and denies it.
+
+    An opening that restates the question and puts a citation where its answer belongs ("The top of band 5
+    on Agenda for Change this year is [3] Investment and Business Processes.", "The next SBRI competition
+    deadline is [2] in October 2023.") has no answer: the model pointed at a source instead of stating one
+    and wrote whatever followed it. What comes after builds on that, so the whole lead goes (every sentence
+    counted as an echo). One citation only: "the challenges were [1] longer term investment, [2] cultural
+    shift, and [3] ..." numbers a list.
     """
     asked = {word[:5] for word in _content_words(question)}
+
+    def restates(claim: str) -> bool:
+        words = {word[:5] for word in _content_words(claim)} - _ECHO_WORDS
+        figures = set(re.findall(r"\d+", claim)) - set(re.findall(r"\d+", question))
+        return not (words - asked or figures)
 
     def adds_something(sentence: str) -> str | None:
         if corrects_premise and _is_premise_correction(sentence):
             return sentence
-        claim = CITATION.sub("", sentence)
-        words = {word[:5] for word in _content_words(claim)} - _ECHO_WORDS
-        figures = set(re.findall(r"\d+", claim)) - set(re.findall(r"\d+", question))
-        return sentence if words - asked or figures else None
+        return None if restates(CITATION.sub("", sentence)) else sentence
 
+    opening = next((line for line in prose_lines(text) if line.strip()), "")
+    first = next(iter(_SENTENCE.split(opening.strip())), "")
+    slot = _SLOT_CITATION.match(first)
+    if slot is not None and len(CITATION.findall(first)) == 1 and restates(slot.group("asked")):
+        return "", len(split_answer_sentences(text))
     return _rewrite_prose(text, adds_something)
 
 

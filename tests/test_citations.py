@@ -429,6 +429,22 @@ def test_sentences_that_only_restate_the_question_are_dropped() -> None:
     )
 
 
+def test_an_opening_with_a_citation_where_its_answer_belongs_takes_the_lead_with_it() -> None:
+    question = "what's the top of band 5 on agenda for change this year?"
+    lead = (
+        "The top of band 5 on agenda for change this year is [3] Investment and Business Processes. "
+        "This area focuses on how innovation functions work with wider enabling functions [3]."
+    )
+    assert drop_question_echoes(lead, question) == ("", 2)
+    deadline = "The next SBRI competition deadline is [2] in October 2023."
+    assert drop_question_echoes(deadline, "when's the next SBRI competition deadline?") == ("", 1)
+    # A list numbered like citations is an answer, and so is an opening that says more than the question.
+    listing = "The challenges raised were [1] longer term investment, [2] cultural shift, and [3] capacity."
+    assert drop_question_echoes(listing, "what challenges were raised at the session?") == (listing, 0)
+    stated = "Staff capacity to take part in projects is [2] the biggest barrier."
+    assert drop_question_echoes(stated, "what is the biggest barrier?") == (stated, 0)
+
+
 def test_a_refusal_hedging_cited_claims_is_dropped_but_a_plain_refusal_is_kept() -> None:
     from assistant.citations import drop_hedged_refusal
     from assistant.prompts import REFUSAL_SENTENCE
