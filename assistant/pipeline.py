@@ -64,6 +64,7 @@ from assistant.records import (
     SourcesReady,
     Timings,
     Turn,
+    answer_note,
 )
 from assistant.refusal import (
     MIN_TERM_COVERAGE,
@@ -531,23 +532,23 @@ class Assistant:
         citations, uncited = ([], []) if refused else check_citations(claims, sources, embed)
         unsupported = [c.sentence for c in citations if not c.supported] + uncited
         if plan.injection_removed and not refused:
-            text = f"{text}\n\n_(Part of the question asked me to change how I work; I ignored that part.)_"
+            text += answer_note("Part of the question asked me to change how I work; I ignored that part.")
         if links_dropped and not refused:
-            text = f"{text}\n\n_(I removed a web address that is not in the reports.)_"
+            text += answer_note("I removed a web address that is not in the reports.")
         if rows_misread and not refused:
-            text = f"{text}\n\n_(I removed a figure that a table here gives for another row.)_"
+            text += answer_note("I removed a figure that a table here gives for another row.")
         if figures_dropped and not refused:
-            text = f"{text}\n\n_(I removed a figure that is not in the reports.)_"
+            text += answer_note("I removed a figure that is not in the reports.")
         if ungrounded_dropped and not refused:
             count = "a sentence" if ungrounded_dropped == 1 else f"{ungrounded_dropped} sentences"
-            text = f"{text}\n\n_(I removed {count} that no source here supports.)_"
+            text += answer_note(f"I removed {count} that no source here supports.")
         if misattributed and not refused:
             named = " or ".join(misattributed)
-            text = f"{text}\n\n_(I removed what I wrote about {named}: no passage here about {named} says it.)_"
+            text += answer_note(f"I removed what I wrote about {named}: no passage here about {named} says it.")
         if foreign_dropped and not refused:
             named = " or ".join(f"“{term}”" for term in foreign)
             pronoun = "it" if len(foreign) == 1 else "them"
-            text = f"{text}\n\n_(I removed what I wrote about {named}: the reports never mention {pronoun}.)_"
+            text += answer_note(f"I removed what I wrote about {named}: the reports never mention {pronoun}.")
         text += reading_note(plan.corrections)
         total = time.perf_counter() - started
         return Answer(
@@ -622,7 +623,7 @@ def reading_note(corrections: Sequence[Correction]) -> str:
         return ""
     readings = [f"“{correction.typed}” as “{correction.read_as}”" for correction in corrections]
     joined = readings[0] if len(readings) == 1 else f"{', '.join(readings[:-1])} and {readings[-1]}"
-    return f"\n\n_(I read {joined}.)_"
+    return answer_note(f"I read {joined}.")
 
 
 def _memoised(embed: Callable[[Sequence[str]], np.ndarray]) -> Callable[[Sequence[str]], np.ndarray]:

@@ -6,6 +6,7 @@ Page numbers are 1-based as printed in a PDF viewer; ``None`` means the source f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,6 +190,15 @@ class Timings:
     completion_tokens: int | None = None
 
 
+# The assistant's notes on what its checks did, each a paragraph of its own (see :func:`answer_note`).
+_NOTE = re.compile(r"^_\(.*\)_$", re.M)
+
+
+def answer_note(message: str) -> str:
+    """``message`` as a note appended to an answer: "_(I removed a figure that is not in the reports.)_"."""
+    return f"\n\n_({message})_"
+
+
 @dataclass(frozen=True)
 class Answer:
     """What the user gets: the answer text and everything needed to audit it."""
@@ -203,6 +213,16 @@ class Answer:
     prompt_version: str
     model: str
     unsupported_sentences: tuple[str, ...] = field(default=())
+
+    @property
+    def claims(self) -> str:
+        """The answer without its notes: what it says the reports say.
+
+        A note names what the checks removed ("I removed what I wrote about “London”: the reports never mention
+        it."), so read as a claim it said the opposite of what it says: the eval counted that refusal as
+        placing the event in London, and a follow-up would search for London.
+        """
+        return re.sub(r"\n{3,}", "\n\n", _NOTE.sub("", self.text)).strip()
 
     @property
     def cited_numbers(self) -> tuple[int, ...]:
@@ -221,7 +241,7 @@ def conversation(answers: Iterable[Answer]) -> list[Turn]:
     turns: list[Turn] = []
     for answer in answers:
         if not answer.refused:
-            turns += [Turn("user", answer.question), Turn("assistant", answer.text)]
+            turns += [Turn("user", answer.question), Turn("assistant", answer.claims)]
     return turns
 
 

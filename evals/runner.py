@@ -435,7 +435,7 @@ def score_item(
         )
     if answer is None:
         return values, failures
-    text = answer.text
+    text = answer.claims  # not the notes on what the checks removed, which name it
     if item.must_include:
         values["key_fact_recall"] = metrics.key_fact_recall(item.must_include, text)
         failures.extend(f"missing fact: {_clip(fact)}" for fact in item.must_include if not fact_present(fact, text))

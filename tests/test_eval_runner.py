@@ -26,6 +26,7 @@ from assistant.records import (
     SourcesReady,
     Timings,
     Turn,
+    answer_note,
 )
 from assistant.ui_format import eval_failure_markdown
 from evals.golden_check import DEFAULT_GOLDEN_SET, GoldItem, GoldSource, load_golden_set
@@ -249,6 +250,30 @@ def test_full_run_scores_each_kind_of_question() -> None:
     assert progress == [(1, 4), (2, 4), (3, 4), (4, 4)]
     follow_call = next(call for call in pipeline.retrieve_calls if call[0] == "Who pays for it?")
     assert follow_call[1] == QUESTIONS[3].history and follow_call[2] == 10
+
+
+def test_a_note_naming_what_the_checks_removed_is_not_read_as_a_claim() -> None:
+    """The note says the reports never mention London; the answer does not place the event there."""
+    venue = GoldItem(
+        id="venue", kind="out_of_scope", question="Where was the event held?", must_not_include=("London",)
+    )
+    named = GoldItem(id="named", kind="out_of_scope", question="Which city hosted it?", must_not_include=("London",))
+    closest = "The reports I have do not cover this directly. These are the passages closest to your question:"
+    pipeline = FakePipeline(
+        ranking={},
+        replies={
+            venue.question: Reply(
+                f"{closest}\n\n- The event welcomed 94 attendees. [1]"
+                + answer_note("I removed what I wrote about “London”: the reports never mention it.")
+            ),
+            named.question: Reply("It was held in London [1]." + answer_note("I read “citty” as “city”.")),
+        },
+    )
+
+    items = {item.id: item for item in run_eval(pipeline, [venue, named], retrieval_only=False).items}
+
+    assert items["venue"].metrics["refusal_correct"] == 1.0 and items["venue"].metrics["must_not_violations"] == 0
+    assert items["named"].metrics["refusal_correct"] == 0.0 and items["named"].metrics["must_not_violations"] == 1
 
 
 def test_a_retrieved_slide_is_recorded_with_its_format_and_shown_as_a_slide() -> None:
