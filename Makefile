@@ -47,6 +47,7 @@ eval: setup
 	$(BIN)/nhs-assistant eval --retrieval-only --questions evals/heldout3.jsonl --out evals/results/heldout3-latest.json
 	$(BIN)/nhs-assistant eval --retrieval-only --questions evals/heldout4.jsonl --out evals/results/heldout4-latest.json
 	$(BIN)/nhs-assistant eval --retrieval-only --questions evals/heldout5.jsonl --out evals/results/heldout5-latest.json
+	$(BIN)/nhs-assistant eval --retrieval-only --questions evals/heldout6.jsonl --out evals/results/heldout6-latest.json
 
 eval-full: setup
 	$(BIN)/nhs-assistant eval

@@ -57,6 +57,7 @@ def _quote_offsets(items: list[GoldItem], doc: str) -> list[int]:
         "heldout3.jsonl",
         "heldout4.jsonl",
         "heldout5.jsonl",
+        "heldout6.jsonl",
     ],
 )
 def test_shipped_question_sets_have_no_problems(name: str) -> None:

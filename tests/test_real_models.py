@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 # (questions, hit@5 floor, MRR floor), a little under what main measures. The held-out and refusal sets were
 # written by sessions that had not seen the golden questions: a drop there is a loss of generality. The second
 # held-out set was written from the corpus alone, after all the tuning, and is the least flattering; so was
-# the third, fourth and fifth, by sessions that read neither the code nor the other sets.
+# the third to sixth, by sessions that read neither the code nor the other sets.
 RETRIEVAL_GATES = [
     ("golden.jsonl", 0.90, 0.74),
     ("heldout.jsonl", 0.91, 0.68),
@@ -39,6 +39,7 @@ RETRIEVAL_GATES = [
     ("heldout3.jsonl", 0.84, 0.67),
     ("heldout4.jsonl", 0.93, 0.74),
     ("heldout5.jsonl", 0.87, 0.65),
+    ("heldout6.jsonl", 0.86, 0.70),
 ]
 EVALS_DIR = Path(__file__).resolve().parents[1] / "evals"
 
