@@ -396,6 +396,22 @@ def drop_invented_figures(text: str, sources: Sequence[Source], question: str) -
     return _rewrite_prose(text, keep)
 
 
+# Words that state a count or a share without digits ("two ambulance trusts", "a third", "most sites").
+_COUNT_WORDS = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds?"
+    r"|thousands?|dozens?|half|third|quarter|majority|minority|most|all|none|no|few|several|many|some|every"
+    r"|each|both)\b",
+    re.IGNORECASE,
+)
+
+
+def states_a_count(text: str, question: str) -> bool:
+    """Whether ``text`` gives any number the question does not: a figure, or a word that counts ("two",
+    "most", "none"). Loose on purpose: it only tells an answer with no count at all from one with some."""
+    claim = CITATION.sub("", text)
+    return bool(_figures(claim) - _figures(question)) or bool(_COUNT_WORDS.search(claim))
+
+
 def drop_figures_from_other_rows(
     text: str, sources: Sequence[Source], question: str, subject: str = ""
 ) -> tuple[str, int]:

@@ -36,6 +36,7 @@ from assistant.citations import (
     remove_dangling,
     repair_citations,
     split_answer_sentences,
+    states_a_count,
     tidy_source_references,
 )
 from assistant.config import Settings
@@ -85,6 +86,7 @@ from ingest.store import ChunkStore
 
 log = logging.getLogger(__name__)
 
+_HOW_MANY = re.compile(r"\bhow many\b", re.IGNORECASE)
 # The model's part is one short paragraph; the small model, once past it, tends to add paragraphs of general
 # advice that no source says. Stopping at the first blank line keeps the lead and saves the generation time.
 LEAD_END = "\n\n"
@@ -486,18 +488,29 @@ class Assistant:
         )
         if misattributed and not lead.startswith(opening):
             lead = ""  # the direct answer named the wrong organisation; what follows builds on it
+        uncounted = (
+            bool(lead and _HOW_MANY.search(plan.question))
+            and not is_refusal(lead)
+            and not states_a_count(lead, question)
+        )
+        if uncounted:
+            # Asked "how many ...?", the model wrote no number at all: a sentence copied from a source about
+            # something else ("how many days annual leave ...?" -> "The Government's 10-year health plan puts
+            # innovation front and centre ..."). In the stored answers of the eight eval sets, every such lead
+            # (three) answered an out-of-scope question; no answerable one lacked its count.
+            lead = ""
         if not lead and evidence and (foreign_dropped or asked_foreign):
             lead = CLOSEST_PASSAGES  # what the question names is not in the reports: say so, show what is
         elif (
             not lead
             and evidence
-            and (links_dropped or figures_dropped or rows_misread or ungrounded_dropped or misattributed)
+            and (links_dropped or figures_dropped or rows_misread or ungrounded_dropped or misattributed or uncounted)
         ):
             # Asked for a figure, the model invented one: the sources most likely lack it, however close they
             # are. In full runs of the seven eval sets this made six out-of-scope answers refusals ("how many
             # fellows in each cohort?", "what percentage of EEAST staff filled in the survey?") and put four
             # answerable figure questions' points under the refusal label (two of them hold the figure).
-            invented_figure = figures_dropped > 0 and plan.asks_for_figure
+            invented_figure = (figures_dropped > 0 or uncounted) and plan.asks_for_figure
             close = best_sentence >= UNSUPPORTED_LEAD_FLOOR and not invented_figure
             lead = RELEVANT_PASSAGES if close else CLOSEST_PASSAGES
         elif not lead and evidence and echoes_dropped and best_sentence >= UNSUPPORTED_LEAD_FLOOR:

@@ -117,6 +117,17 @@ def test_a_count_written_as_a_citation_is_checked_as_a_figure(assistant: Assista
     assert "I removed a figure that is not in the reports" in answer.text
 
 
+def test_a_how_many_question_answered_with_no_number_shows_the_closest_passages(assistant: Assistant) -> None:
+    """The model copied a sentence about something else: no count, so the reports most likely lack it."""
+    _model(assistant).enqueue("The Chelsea and Westminster innovation programme is funded by CW+ [1].")
+    answer = assistant.ask("How many fellows does the Chelsea and Westminster innovation programme have?")
+    assert is_refusal(answer.text) and answer.text.startswith("The reports I have do not cover this directly")
+    assert any(line.startswith("- ") for line in answer.text.splitlines())
+    _model(assistant).enqueue("The trust-wide programme is funded by its charity CW+ [1].")
+    answer = assistant.ask("How is the Chelsea and Westminster innovation programme funded?")
+    assert answer.text.startswith("The trust-wide programme is funded by its charity CW+"), "not a how-many question"
+
+
 def test_general_knowledge_the_sources_do_not_hold_is_cut_and_the_user_told(assistant: Assistant) -> None:
     _model(assistant).enqueue(
         "Once people have finished something, they often feel a sense of accomplishment and satisfaction. "

@@ -19,6 +19,7 @@ from assistant.citations import (
     remove_dangling,
     repair_citations,
     split_answer_sentences,
+    states_a_count,
     tidy_source_references,
 )
 from assistant.records import Source
@@ -548,3 +549,12 @@ def test_a_bracketed_number_in_a_count_slot_is_read_as_the_count() -> None:
         "Torbay has a testbed [1] which earns income.",
     ):
         assert citations_as_counts(cited) == cited
+
+
+def test_a_count_is_any_number_the_question_does_not_give_or_a_counting_word() -> None:
+    question = "how many days annual leave do i get after 10 years nhs service?"
+    assert not states_a_count("The Government's 10-year health plan puts innovation first [2].", question)
+    assert states_a_count("Staff get 27 days [1].", question)
+    assert states_a_count("Two ambulance trusts are among them [1].", "how many ambulance trusts are there?")
+    assert states_a_count("Most sites have fewer than three staff [2].", "how many sites have small teams?")
+    assert not states_a_count("Sites are at varying stages [3].", "how many sites are proud?")
