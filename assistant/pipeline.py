@@ -86,7 +86,6 @@ from ingest.store import ChunkStore
 
 log = logging.getLogger(__name__)
 
-_HOW_MANY = re.compile(r"\bhow many\b", re.IGNORECASE)
 # The model's part is one short paragraph; the small model, once past it, tends to add paragraphs of general
 # advice that no source says. Stopping at the first blank line keeps the lead and saves the generation time.
 LEAD_END = "\n\n"
@@ -488,11 +487,7 @@ class Assistant:
         )
         if misattributed and not lead.startswith(opening):
             lead = ""  # the direct answer named the wrong organisation; what follows builds on it
-        uncounted = (
-            bool(lead and _HOW_MANY.search(plan.question))
-            and not is_refusal(lead)
-            and not states_a_count(lead, question)
-        )
+        uncounted = plan.asks_for_count and bool(lead) and not is_refusal(lead) and not states_a_count(lead, question)
         if uncounted:
             # Asked "how many ...?", the model wrote no number at all: a sentence copied from a source about
             # something else ("how many days annual leave ...?" -> "The Government's 10-year health plan puts

@@ -77,6 +77,8 @@ _FIGURE_QUESTION = re.compile(
     r"|number of|amount|score|rate|figure|budget|cost|size|total)\b",
     re.IGNORECASE,
 )
+# A question whose answer is a count ("how many sites ...?"): an answer with no number in it does not answer it.
+_COUNT_QUESTION = re.compile(r"\bhow many\b", re.IGNORECASE)
 _ABSOLUTE_PREMISE = re.compile(
     r"\b(?:why|how|when)\b.*\b(?:every|all (?:the )?(?:sites|trusts|organisations)|always|never|none of"
     r"|no site|100 ?%)",
@@ -106,6 +108,7 @@ class QueryPlan:
     injection_removed: bool
     absolute_premise: bool = False
     asks_for_figure: bool = False
+    asks_for_count: bool = False
     names: tuple[str, ...] = ()
     asker_terms: tuple[str, ...] = ()
     preferred_kinds: tuple[ChunkKind, ...] = ()
@@ -158,6 +161,7 @@ def plan_query(
         injection_removed=injection_removed,
         absolute_premise=bool(_ABSOLUTE_PREMISE.search(cleaned)),
         asks_for_figure=bool(_FIGURE_QUESTION.search(cleaned)),
+        asks_for_count=bool(_COUNT_QUESTION.search(cleaned)),
         names=tuple(name for name in names_in(cleaned) if not about_the_asker(name, cleaned)),
         asker_terms=tuple(term for term in _asker_candidates(cleaned) if about_the_asker(term, cleaned)),
         preferred_kinds=tuple(kind for pattern, kind in _KIND_INTENTS if pattern.search(cleaned)),
