@@ -624,3 +624,31 @@ def test_a_named_file_that_is_gone_is_removed_not_kept_as_unreadable(
 
     assert [failure.reason for failure in report.failures] == ["file not found"]
     assert report.documents_removed == 1 and set(_stored(settings)) == {"learning-report"}
+
+
+def test_a_heading_naming_the_asked_word_outranks_a_passing_mention(
+    tmp_path: Path, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    """A section's heading says what every passage under it is about; a passage of another section that
+    mentions the word once is not the answer. Each passage under "Apprenticeships" (the word in none of their
+    texts) must rank above the passage that mentions apprenticeships in passing."""
+
+    def paragraphs(first: int, count: int) -> str:
+        words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma"
+        return "\n\n".join(
+            f"Paragraph {n} covers {' '.join(f'{word}{n}' for word in words.split())} in detail."
+            for n in range(first, first + count)
+        )
+
+    report = tmp_path / "report.md"
+    report.write_text(
+        f"# Test report\n\n## Apprenticeships\n\n{paragraphs(0, 12)}\n\n## Budgets\n\n{paragraphs(20, 10)}\n\n"
+        f"## Other matters\n\n{paragraphs(40, 5)}\n\nOne attendee mentioned apprenticeships in passing.\n",
+        encoding="utf-8",
+    )
+    _ingest([report], settings, fake_embedder)
+    store = ChunkStore(settings)
+    ranked = [cid for cid, _ in store.lexical_search('"apprenticeships"', 10)]
+    sections = [store.get_chunks([cid])[cid].section_path[-1] for cid in ranked]
+    store.close()
+    assert sections.count("Apprenticeships") >= 2 and sections[-1] == "Other matters", sections
