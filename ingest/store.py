@@ -357,7 +357,7 @@ class ChunkStore:
                 f"""SELECT f.chunk_id, -bm25(chunks_fts, 0.0, 1.0, {CONTEXT_WEIGHT}) AS score
                     FROM chunks_fts f JOIN chunks c ON c.chunk_id = f.chunk_id
                     WHERE chunks_fts MATCH ? AND {where}
-                    ORDER BY bm25(chunks_fts, 0.0, 1.0, {CONTEXT_WEIGHT}) LIMIT ?""",
+                    ORDER BY score DESC LIMIT ?""",
                 (match, *params, k),
             ).fetchall()
         except sqlite3.OperationalError:

@@ -649,6 +649,7 @@ def test_a_heading_naming_the_asked_word_outranks_a_passing_mention(
     _ingest([report], settings, fake_embedder)
     store = ChunkStore(settings)
     ranked = [cid for cid, _ in store.lexical_search('"apprenticeships"', 10)]
-    sections = [store.get_chunks([cid])[cid].section_path[-1] for cid in ranked]
+    chunks = store.get_chunks(ranked)
+    sections = [chunks[cid].section_path[-1] for cid in ranked]
     store.close()
     assert sections.count("Apprenticeships") >= 2 and sections[-1] == "Other matters", sections
