@@ -412,6 +412,22 @@ def states_a_count(text: str, question: str) -> bool:
     return bool(_figures(claim) - _figures(question)) or bool(_COUNT_WORDS.search(claim))
 
 
+# A sum of money or a share of one: "£60,000", "£200K", "2 million pounds", "3%".
+_SUM = re.compile(r"£\s?\d|\d[\d,.]*\s?(?:%|per ?cent\b|k\b|m\b|bn\b|million\b|billion\b|pounds\b)", re.IGNORECASE)
+
+
+def states_a_sum(text: str, question: str) -> bool:
+    """Whether ``text`` gives a sum of money or a share the question does not.
+
+    Asked how much funding each site gets, the model wrote "Each Innovation Site receives ring-fenced
+    innovation funding ... each year [2]": about the question, cited, and no answer to it. A count word will
+    not do here as it does for :func:`states_a_count` ("each", "most"); a percentage will, since "how much of
+    our spend" and "how much money ... set aside" are answered by "3% of annual spend".
+    """
+    asked = {match.group(0) for match in _SUM.finditer(question)}
+    return any(match.group(0) not in asked for match in _SUM.finditer(CITATION.sub("", text)))
+
+
 def drop_figures_from_other_rows(
     text: str, sources: Sequence[Source], question: str, subject: str = ""
 ) -> tuple[str, int]:

@@ -37,6 +37,7 @@ from assistant.citations import (
     repair_citations,
     split_answer_sentences,
     states_a_count,
+    states_a_sum,
     tidy_source_references,
 )
 from assistant.config import Settings
@@ -308,7 +309,7 @@ class Assistant:
                 close()  # stops the model generating past the lead
         end = lead_end(written)
         lead = (written if end is None else written[:end]).strip()
-        if evidence and self._overrules_refusal(lead, best_sentence):
+        if evidence and self._overrules_refusal(lead, best_sentence, plan, evidence):
             yield AnswerToken(f"\n\n{RELEVANT_PASSAGES}\n{render_evidence(evidence)}")
         elif evidence and not is_refusal(drop_hedged_refusal(lead)):
             yield AnswerToken("\n\n" + render_evidence(evidence))
@@ -419,11 +420,28 @@ class Assistant:
         the reports' "Prioritisation"; that is no new name."""
         return self.spelling.correct_word(word) is not None
 
-    @staticmethod
-    def _overrules_refusal(lead: str, best_sentence: float) -> bool:
+    @classmethod
+    def _overrules_refusal(
+        cls, lead: str, best_sentence: float, plan: QueryPlan, evidence: Sequence[EvidencePoint]
+    ) -> bool:
         """The small model refuses some answerable questions; when a source sentence is clearly about the
         question, show the closest quoted passages (saying so) rather than a refusal."""
-        return _is_bare_refusal(lead) and best_sentence >= UNSUPPORTED_LEAD_FLOOR
+        return (
+            _is_bare_refusal(lead)
+            and best_sentence >= UNSUPPORTED_LEAD_FLOOR
+            and cls._points_can_answer(plan, evidence)
+        )
+
+    @staticmethod
+    def _points_can_answer(plan: QueryPlan, evidence: Sequence[EvidencePoint]) -> bool:
+        """Whether the quoted points may stand in for an answer the model did not write.
+
+        Asked for a sum of money, only if one of them states a sum. "How much InSites funding does each site
+        get per year?" retrieves passages close to it (sites' reliance on InSites funding, recurrent core
+        funding), and the model rightly refused; shown as passages "about your question", they read as the
+        answer the reports do not hold.
+        """
+        return not plan.asks_for_sum or any(states_a_sum(point.text, plan.question) for point in evidence)
 
     def _refusal(self, question: str, sources: tuple[Source, ...], text: str, reason: str, started: float) -> Answer:
         elapsed = time.perf_counter() - started
@@ -487,12 +505,20 @@ class Assistant:
         )
         if misattributed and not lead.startswith(opening):
             lead = ""  # the direct answer named the wrong organisation; what follows builds on it
-        uncounted = plan.asks_for_count and bool(lead) and not is_refusal(lead) and not states_a_count(lead, question)
+        uncounted = (
+            bool(lead)
+            and not is_refusal(lead)
+            and (
+                (plan.asks_for_count and not states_a_count(lead, question))
+                or (plan.asks_for_sum and not states_a_sum(lead, question))
+            )
+        )
         if uncounted:
             # Asked "how many ...?", the model wrote no number at all: a sentence copied from a source about
             # something else ("how many days annual leave ...?" -> "The Government's 10-year health plan puts
             # innovation front and centre ..."). In the stored answers of the eight eval sets, every such lead
-            # (three) answered an out-of-scope question; no answerable one lacked its count.
+            # (three) answered an out-of-scope question; no answerable one lacked its count. Asked "how much
+            # funding does each site get?", it wrote that each site gets ring-fenced funding, and no sum.
             lead = ""
         if not lead and evidence and (foreign_dropped or asked_foreign):
             lead = CLOSEST_PASSAGES  # what the question names is not in the reports: say so, show what is
@@ -516,8 +542,10 @@ class Assistant:
             # refusal beside it to be a hedge.
             lead = drop_hedged_refusal(repair_citations(lead, sources, embed))
         reason = "the model found the sources do not answer it" if refused else None
-        if refused and evidence and self._overrules_refusal(lead, best_sentence):
+        if refused and evidence and self._overrules_refusal(lead, best_sentence, plan, evidence):
             refused, reason, lead = False, None, RELEVANT_PASSAGES
+        if lead == RELEVANT_PASSAGES and not self._points_can_answer(plan, evidence):
+            lead = CLOSEST_PASSAGES
         if not refused and best_sentence < UNSUPPORTED_LEAD_FLOOR:
             lead_citations, _ = check_citations(lead, sources, embed)
             if not any(citation.supported for citation in lead_citations):

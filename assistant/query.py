@@ -79,6 +79,32 @@ _FIGURE_QUESTION = re.compile(
 )
 # A question whose answer is a count ("how many sites ...?"): an answer with no number in it does not answer it.
 _COUNT_QUESTION = re.compile(r"\bhow many\b", re.IGNORECASE)
+# A question whose answer is a sum of money ("how much does each site get in funding?", "what's their total
+# budget in pounds?"): an answer, or a passage, with no sum or share in it does not answer it. "How much of our
+# spend ..." asks for a share, and "how much protected time" (time to "spend") for no money, so the asking words
+# and a money word are both needed.
+_SUM_ASKED = re.compile(
+    r"\bhow much\b(?! of\b)|\bin (?:actual )?(?:pounds|£)|\bwhat(?:'s|’s| is| was| were| are)?(?:\s+[\w’'-]+){0,2}?\s+"
+    r"(?:budget|cost)\b",
+    re.IGNORECASE,
+)
+_MONEY_WORD = re.compile(
+    r"\b(?:money|funding|funds?|funded|cash|revenue|income|budgets?|worth|costs?|sav(?:e|ed|es|ing|ings)|pay|paid"
+    r"|invest(?:ed|ment)?|grants?|pounds|earn(?:s|ed|t)?|raised?)\b|£",
+    re.IGNORECASE,
+)
+# "How much does each site get from the programme?": with no noun after "how much", what is got is money.
+_HOW_MUCH_GOT = re.compile(
+    r"\bhow much (?:does|do|did|will|would|can|could|should)\b(?:\s+[\w’'-]+){1,6}?\s+"
+    r"(?:get|gets|got|receive|receives|received|make|makes|made|bring in|brought in|put in)\b",
+    re.IGNORECASE,
+)
+
+
+def _asks_for_sum(question: str) -> bool:
+    return bool((_SUM_ASKED.search(question) and _MONEY_WORD.search(question)) or _HOW_MUCH_GOT.search(question))
+
+
 _ABSOLUTE_PREMISE = re.compile(
     r"\b(?:why|how|when)\b.*\b(?:every|all (?:the )?(?:sites|trusts|organisations)|always|never|none of"
     r"|no site|100 ?%)",
@@ -109,6 +135,7 @@ class QueryPlan:
     absolute_premise: bool = False
     asks_for_figure: bool = False
     asks_for_count: bool = False
+    asks_for_sum: bool = False
     names: tuple[str, ...] = ()
     asker_terms: tuple[str, ...] = ()
     preferred_kinds: tuple[ChunkKind, ...] = ()
@@ -162,6 +189,9 @@ def plan_query(
         absolute_premise=bool(_ABSOLUTE_PREMISE.search(cleaned)),
         asks_for_figure=bool(_FIGURE_QUESTION.search(cleaned)),
         asks_for_count=bool(_COUNT_QUESTION.search(cleaned)),
+        asks_for_sum=bool(
+            (_SUM_ASKED.search(cleaned) and _MONEY_WORD.search(cleaned)) or _HOW_MUCH_GOT.search(cleaned)
+        ),
         names=tuple(name for name in names_in(cleaned) if not about_the_asker(name, cleaned)),
         asker_terms=tuple(term for term in _asker_candidates(cleaned) if about_the_asker(term, cleaned)),
         preferred_kinds=tuple(kind for pattern, kind in _KIND_INTENTS if pattern.search(cleaned)),

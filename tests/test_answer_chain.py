@@ -128,6 +128,22 @@ def test_a_how_many_question_answered_with_no_number_shows_the_closest_passages(
     assert answer.text.startswith("The trust-wide programme is funded by its charity CW+"), "not a how-many question"
 
 
+def test_a_money_question_answered_or_quoted_with_no_sum_shows_the_closest_passages(assistant: Assistant) -> None:
+    """Close passages about a site's funding are no answer to how much funding it gets: say the reports lack it."""
+    question = "How much NHS InSites funding do Smaller Sites get to support core activity?"
+    _model(assistant).enqueue("Smaller Sites receive NHS InSites funding to support core activity [1].")
+    answer = assistant.ask(question)
+    assert is_refusal(answer.text) and answer.text.startswith("The reports I have do not cover this directly")
+    assert any(line.startswith("- ") for line in answer.text.splitlines())
+    _model(assistant).enqueue(REFUSAL_SENTENCE)
+    refused = assistant.ask(question)
+    assert is_refusal(refused.text) and not refused.text.startswith(RELEVANT_PASSAGES)
+    _model(assistant).enqueue(REFUSAL_SENTENCE)
+    voucher = assistant.ask("How much was the EEAST staff survey prize draw voucher worth?")
+    assert voucher.text.startswith(RELEVANT_PASSAGES), "a quoted point states the sum: it may answer"
+    assert "£50 voucher" in voucher.text
+
+
 def test_general_knowledge_the_sources_do_not_hold_is_cut_and_the_user_told(assistant: Assistant) -> None:
     _model(assistant).enqueue(
         "Once people have finished something, they often feel a sense of accomplishment and satisfaction. "

@@ -20,6 +20,7 @@ from assistant.citations import (
     repair_citations,
     split_answer_sentences,
     states_a_count,
+    states_a_sum,
     tidy_source_references,
 )
 from assistant.records import Source
@@ -558,3 +559,13 @@ def test_a_count_is_any_number_the_question_does_not_give_or_a_counting_word() -
     assert states_a_count("Two ambulance trusts are among them [1].", "how many ambulance trusts are there?")
     assert states_a_count("Most sites have fewer than three staff [2].", "how many sites have small teams?")
     assert not states_a_count("Sites are at varying stages [3].", "how many sites are proud?")
+
+
+def test_a_sum_is_money_or_a_share_the_question_does_not_give_and_no_counting_word() -> None:
+    question = "how much insites funding does each site actually get per year?"
+    assert not states_a_sum("Each Innovation Site receives ring-fenced innovation funding each year [2].", question)
+    assert not states_a_sum("However a sizeable minority (5 Sites) depend on it [1].", question)
+    assert states_a_sum("Targets range from £200K to £2 million [1].", question)
+    assert states_a_sum("Lenovo sponsored 60,000 pounds of equipment [1].", question)
+    assert states_a_sum("Trusts should reserve at least 3% of annual spend [1].", "how much money should we set aside?")
+    assert not states_a_sum("The bid was worth £2 million [1].", "was the £2 million bid a success, how much?")

@@ -165,3 +165,24 @@ def test_where_the_asker_works_is_context_not_the_subject() -> None:
         ("Has anyone at Papworth set up a fellowship?", "Papworth"),
     ]:
         assert not about_the_asker(term, question), question
+
+
+def test_a_question_whose_answer_is_a_sum_of_money_is_marked_and_one_about_time_or_a_share_is_not() -> None:
+    asking = [
+        "how much insites funding does each site actually get per year?",
+        "How much did Torbay save per year after buying the AI system?",
+        "torbay's innovation lot do loads - what's their total budget a year in actual pounds?",
+        "did the big joint bid actually win? how much was it worth?",
+        "Are the bigger innovation teams expected to generate income? If so roughly how much?",
+        "how much does each innovation site actually get from the insites programme each year?",
+    ]
+    not_asking = [
+        "Which hospitals let staff spend some of their working time on innovation, and how much?",
+        "how much protected time do innovation fellows get?",
+        "how much time do fellows get off for their project?",
+        "How much of our annual spend does the 10 year plan want us to hold back?",
+        "how many sites rely on charity funding?",
+        "How is the CW+ programme funded?",
+    ]
+    assert all(plan_query(question, [], INDEX).asks_for_sum for question in asking)
+    assert not any(plan_query(question, [], INDEX).asks_for_sum for question in not_asking)
