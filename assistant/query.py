@@ -105,6 +105,13 @@ def _asks_for_sum(question: str) -> bool:
     return bool((_SUM_ASKED.search(question) and _MONEY_WORD.search(question)) or _HOW_MUCH_GOT.search(question))
 
 
+# A question asking when something happened ("when was the event?", "how current is the report?"); not "when
+# the sites scored themselves ..." or "dying when the funding ends".
+_WHEN_QUESTION = re.compile(
+    r"\bwhen(?:'s|’s| (?:was|were|is|are|did|does|do|will|exactly))\b|\bwhat (?:date|year|month)\b"
+    r"|\bwhich (?:year|month)\b|\bhow (?:current|recent|old|up to date)\b",
+    re.IGNORECASE,
+)
 _ABSOLUTE_PREMISE = re.compile(
     r"\b(?:why|how|when)\b.*\b(?:every|all (?:the )?(?:sites|trusts|organisations)|always|never|none of"
     r"|no site|100 ?%)",
@@ -139,6 +146,7 @@ class QueryPlan:
     names: tuple[str, ...] = ()
     asker_terms: tuple[str, ...] = ()
     preferred_kinds: tuple[ChunkKind, ...] = ()
+    asks_when: bool = False
     corrections: tuple[Correction, ...] = ()
 
     @property
@@ -195,6 +203,7 @@ def plan_query(
         names=tuple(name for name in names_in(cleaned) if not about_the_asker(name, cleaned)),
         asker_terms=tuple(term for term in _asker_candidates(cleaned) if about_the_asker(term, cleaned)),
         preferred_kinds=tuple(kind for pattern, kind in _KIND_INTENTS if pattern.search(cleaned)),
+        asks_when=bool(_WHEN_QUESTION.search(cleaned)),
         corrections=corrected.typos,
     )
 

@@ -27,6 +27,11 @@ EXAMPLE_BOOST = 0.15
 # "Headline findings?", "what do they recommend?": the report's own key-finding and recommendation passages.
 # Golden hit@5 0.911 -> 0.927 (two questions); held-out unchanged (same for 0.1-0.3).
 KIND_BOOST = 0.2
+# "When was the event?": a passage that gives a date (a day or month with its year), such as the one saying
+# when the event or the fieldwork took place, rather than the passages that only name the event.
+DATE_BOOST = 0.2
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_DATE = re.compile(rf"\b(?:{_MONTHS})\s+(?:19|20)\d\d\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b")
 MMR_LAMBDA = 0.75
 # Two passages are the same text (a summary repeating the report, a document uploaded twice) when this share
 # of their word triples is common. Judged on words, not vectors: mpnet puts any two passages of one report at
@@ -145,6 +150,8 @@ class Retriever:
                 bonus += EXAMPLE_BOOST
             if chunk.kind in plan.preferred_kinds:
                 bonus += KIND_BOOST
+            if plan.asks_when and _DATE.search(chunk.text):
+                bonus += DATE_BOOST
             results.append(
                 Candidate(chunk, score + bonus, similarity.get(cid), dense_rank.get(cid), lexical_rank.get(cid))
             )

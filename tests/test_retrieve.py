@@ -1,15 +1,22 @@
-"""Retrieval steps that need no model: widening hits to their section, blending chunk and sentence scores."""
+"""Retrieval steps: widening hits to their section, blending chunk and sentence scores, question intents."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from assistant.records import Chunk
-from assistant.retrieve import Candidate, blend_dense, diversify, widen_to_section
-from tests.conftest import make_chunk
+from assistant import retrieve
+from assistant.config import Settings
+from assistant.query import plan_query
+from assistant.records import Chunk, Filters
+from assistant.retrieve import Candidate, Retriever, blend_dense, diversify, widen_to_section
+from ingest.organisations import build_organisation_index
+from ingest.pipeline import ingest_paths
+from ingest.store import ChunkStore
+from tests.conftest import FakeEmbedder, make_chunk
 
 
 def _chunk(position: int, section: str) -> Chunk:
@@ -76,3 +83,38 @@ def test_diversify_skips_a_copy_of_a_chosen_passage_but_keeps_a_close_neighbour(
     chosen = diversify(candidates, vectors, k=3)
 
     assert [candidate.chunk.chunk_id for candidate in chosen] == ["c0", "c2"]
+
+
+def test_a_when_question_puts_the_passage_giving_a_date_first(
+    tmp_path: Path, settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "When was the event?" names the event, not the date; the passages that talk most about the event
+    outrank the one sentence that says when it was, unless a passage giving a date counts for more."""
+    (tmp_path / "event.md").write_text(
+        "# Part one\n\nThe rapid insight event explored four key questions in small groups with regional partners.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "background.md").write_text(
+        "# Part two\n\nThe rapid insight event took place on 16 October 2024 with regional partners.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "other.md").write_text(
+        "# Other\n\nThe insight team wrote a plan for staff training, budgets and estates.\n", encoding="utf-8"
+    )
+    ingest_paths([tmp_path], settings, embedder=fake_embedder)  # type: ignore[arg-type]
+    store = ChunkStore(settings)
+    retriever = Retriever(store, fake_embedder)  # type: ignore[arg-type]
+    plan = plan_query("when was the rapid insight event?", [], build_organisation_index())
+    assert (
+        plan.asks_when
+        and not plan_query("what happened when the event ended?", [], build_organisation_index()).asks_when
+    )
+
+    def first_document() -> str:
+        candidates = retriever.candidates_for(plan, Filters(), fake_embedder.embed_query(plan.search_text))
+        return candidates[0].chunk.doc_title
+
+    assert first_document() == "Part two"
+    monkeypatch.setattr(retrieve, "DATE_BOOST", 0.0)
+    assert first_document() == "Part one"
+    store.close()
