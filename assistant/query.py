@@ -197,9 +197,7 @@ def plan_query(
         absolute_premise=bool(_ABSOLUTE_PREMISE.search(cleaned)),
         asks_for_figure=bool(_FIGURE_QUESTION.search(cleaned)),
         asks_for_count=bool(_COUNT_QUESTION.search(cleaned)),
-        asks_for_sum=bool(
-            (_SUM_ASKED.search(cleaned) and _MONEY_WORD.search(cleaned)) or _HOW_MUCH_GOT.search(cleaned)
-        ),
+        asks_for_sum=_asks_for_sum(cleaned),
         names=tuple(name for name in names_in(cleaned) if not about_the_asker(name, cleaned)),
         asker_terms=tuple(term for term in _asker_candidates(cleaned) if about_the_asker(term, cleaned)),
         preferred_kinds=tuple(kind for pattern, kind in _KIND_INTENTS if pattern.search(cleaned)),
