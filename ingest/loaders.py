@@ -344,12 +344,14 @@ def _read_text_file(path: Path, raw: bytes) -> _Extraction:
 # beside another list item ("Net change:\n+ 5 points" is a figure).
 _OCR_BULLET = re.compile(r"^[ \t]*[«»](?!(?:[^\n]|\n(?![ \t]*[\n«»]))*?[^\s«»][ \t]?»)[ \t]+(?=\S)", re.MULTILINE)
 _PLUS_ITEM = re.compile(r"^[ \t]*\+[ \t]+(?=\S)")
+# A bullet OCR read as a full stop (". Governance and oversight"): no line of prose opens with one.
+_STOP_ITEM = re.compile(r"^[ \t]*\.[ \t]+(?=[A-Z])", re.MULTILINE)
 _LIST_ITEM_LINE = re.compile(r"^[ \t]*[-*•+][ \t]+\S")
 
 
 def _list_items(text: str) -> str:
-    """``text`` with OCR'd bullets ("«", and "+" beside a list item) written as markdown's "- "."""
-    lines = _OCR_BULLET.sub("- ", text).split("\n")
+    """``text`` with OCR'd bullets ("«", ". ", and "+" beside a list item) written as markdown's "- "."""
+    lines = _STOP_ITEM.sub("- ", _OCR_BULLET.sub("- ", text)).split("\n")
     return "\n".join(
         _PLUS_ITEM.sub("- ", line)
         if _PLUS_ITEM.match(line)

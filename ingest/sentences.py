@@ -67,7 +67,7 @@ def _units_and_rows(text: str, join_labelled: bool) -> tuple[list[str], set[str]
     units: list[tuple[str, bool]] = []
     rows: set[str] = set()  # a table's rows stay one statement each, though each opens with a label
     statements: set[str] = set()
-    for block in _BLOCK.split(text):
+    for block in _rejoined_blocks(text):
         for run in _table_runs([line.strip() for line in block.split("\n") if line.strip()]):
             if isinstance(run, _Table):
                 table_rows = _row_units(run)
@@ -83,6 +83,30 @@ def _units_and_rows(text: str, join_labelled: bool) -> tuple[list[str], set[str]
     # A row's label may be a bare number ("3"); only text outside tables is an OCR'd list number.
     units = [unit for unit in units if unit[0] in rows or not _LIST_NUMBER.match(unit[0])]
     return _join_lists(_labelled_runs(units, rows) if join_labelled else units), statements
+
+
+def _rejoined_blocks(text: str) -> list[str]:
+    """The text's blocks, with a sentence that runs on past a blank line joined again. OCR of a slide puts
+    blank lines inside a bullet ("- Improved and simplified" / "procurement process"), and a page break in a
+    PDF does the same to a paragraph; apart, neither half is a statement that can be quoted. A block runs on
+    when its last line has no closing punctuation and the next block starts in lower case or the line ends on
+    a word that cannot end a sentence; never into or out of a table or a markdown heading."""
+    blocks: list[str] = []
+    for block in _BLOCK.split(text):
+        lines = [line.strip() for line in block.split("\n") if line.strip()]
+        if blocks and lines and _runs_on(blocks[-1].rsplit("\n", 1)[-1].strip(), lines[0]):
+            blocks[-1] = f"{blocks[-1]}\n{block}"
+        else:
+            blocks.append(block)
+    return blocks
+
+
+def _runs_on(last: str, first: str) -> bool:
+    if not last or not first or last.startswith("#") or "|" in last + first or "\t" in last + first:
+        return False
+    if last.endswith((".", "!", "?", ":", ";", "”", '"')) or _LIST_ITEM.match(first):
+        return False
+    return first[:1].islower() or last.split()[-1].lower() in _OPEN_ENDINGS
 
 
 def _is_item(line: str) -> bool:

@@ -1215,19 +1215,19 @@ def test_ocr_bullets_become_list_items_but_quotations_and_plus_signs_stay(tmp_pa
     path = tmp_path / "slides.txt"
     path.write_text(
         "Q1 summary\n« 85% of comments were from HIN representatives\n+ 14% were from ICB colleagues\n"
-        "» 50 comments were aligned to a theme\n"
+        "» 50 comments were aligned to a theme\n. Governance and oversight\n. . . innovation\n"
         "« Un mot » en français.\n« Une citation\nsur deux lignes »\n\nNet change:\n+ 5 points\n",
         encoding="utf-8",
     )
     assert load_document(path).pages[0].text == (
         "Q1 summary\n- 85% of comments were from HIN representatives\n- 14% were from ICB colleagues\n"
-        "- 50 comments were aligned to a theme\n"
+        "- 50 comments were aligned to a theme\n- Governance and oversight\n. . . innovation\n"
         "« Un mot » en français.\n« Une citation\nsur deux lignes »\n\nNet change:\n+ 5 points\n"
     )
 
 
 def test_bundled_corpus_loads_with_catalogue_titles_and_verbatim_text_apart_from_inline_html() -> None:
-    """Verbatim apart from inline HTML and the OCR'd bullets ("«" at a line's start) of the slide report."""
+    """Verbatim apart from inline HTML and the OCR'd bullets ("«" or ". " at a line's start) of the slide report."""
     catalogue = read_corpus_metadata(BUNDLED_CORPUS)
     files, problems = discover_files([BUNDLED_CORPUS])
 
@@ -1238,7 +1238,7 @@ def test_bundled_corpus_loads_with_catalogue_titles_and_verbatim_text_apart_from
         assert document.info.title == catalogue[path.name].title
         assert document.info.year == catalogue[path.name].year
         assert len(document.pages) == 1
-        bullets_as_items = re.sub(r"(?m)^[«»+] ", "- ", path.read_text(encoding="utf-8"))
+        bullets_as_items = re.sub(r"(?m)^(?:[«»+]|\.(?= [A-Z])) ", "- ", path.read_text(encoding="utf-8"))
         assert document.pages[0].text == flatten_inline_html(bullets_as_items)
         assert document.warnings == ()
 

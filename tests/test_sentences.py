@@ -154,6 +154,23 @@ def test_a_list_item_wrapped_onto_the_next_line_is_one_unit() -> None:
     assert units[1] == "Head of Innovation"
 
 
+def test_a_sentence_broken_by_a_blank_line_is_joined_but_a_heading_and_a_finished_line_are_not() -> None:
+    """OCR'd slides put blank lines inside a bullet; apart, "procurement process" is no statement at all."""
+    text = (
+        "We mapped the responses into areas for support:\n\n"
+        "- Improved and simplified\n\nprocurement process\n\n"
+        "- Aligning national priorities with\n\nLocal needs of each system\n\n"
+        "- Long-term investment\n\n"
+        "Executive Summary 4/4\n\nThe findings will be shared."
+    )
+    units = split_sentences(text)
+    assert units[0] == (
+        "We mapped the responses into areas for support: Improved and simplified procurement process; "
+        "Aligning national priorities with Local needs of each system; Long-term investment."
+    )
+    assert units[1:] == ["Executive Summary 4/4", "The findings will be shared."]
+
+
 OCR_CHALLENGES = (
     "- Key challenges to overcome are:\n\n1.\n\n"
     "Current processes: Navigating current structures to enable adoption\n\n"
