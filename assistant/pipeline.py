@@ -196,7 +196,13 @@ class Assistant:
         if neighbours is None:
             terms, vectors = self.store.vocabulary(self.embedder.dimension)
             neighbours = TermNeighbours(
-                terms, vectors, self.embedder.embed_documents, self.settings.term_neighbour_similarity, STOPWORDS
+                terms,
+                vectors,
+                self.embedder.embed_documents,
+                self.settings.term_neighbour_similarity,
+                STOPWORDS,
+                passages_with=self.store.passages_with,
+                passages=self.store.chunk_count(),
             )
             self._term_neighbours = neighbours
         return neighbours

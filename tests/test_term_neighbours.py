@@ -53,6 +53,26 @@ def test_inflections_stopwords_and_numbers_are_never_added() -> None:
     assert "the" not in _neighbours(threshold=0.5)(["bigger"])
 
 
+def test_a_word_most_passages_hold_is_not_widened() -> None:
+    """ "innovation", in every passage of the bundled corpus, brought in the rare "invention"."""
+    corpus = ["larger", "large", "size", "four", "growth", "funding", "the"]
+    held_by = {"bigger": 6, "three": 1}
+
+    def neighbours(passages: int) -> TermNeighbours:
+        return TermNeighbours(
+            corpus,
+            _embed(corpus),
+            _embed,
+            0.8,
+            frozenset({"the"}),
+            passages_with=held_by.__getitem__,
+            passages=passages,
+        )
+
+    assert neighbours(passages=10)(["bigger"]) == ()
+    assert neighbours(passages=12)(["bigger"]) == ("larger", "large")
+
+
 def test_a_threshold_of_one_or_an_empty_vocabulary_adds_nothing() -> None:
     assert _neighbours(threshold=1.0)(["bigger"]) == ()
     empty = TermNeighbours([], np.empty((0, 0), dtype=np.float32), _embed, 0.8)
