@@ -67,6 +67,8 @@ class TermNeighbours:
         self._skip = skip | _NUMBER_WORDS
         self._passages_with = passages_with
         self._passages = passages
+        # Counts per word, asked once per index rather than once per question: a refresh builds a new instance.
+        self._held_by: dict[str, int] = {}
 
     def __call__(self, words: Sequence[str]) -> tuple[str, ...]:
         asked = [
@@ -97,7 +99,9 @@ class TermNeighbours:
     def _widespread(self, word: str) -> bool:
         if self._passages_with is None or not self._passages:
             return False
-        return self._passages_with(word) > WIDESPREAD_SHARE * self._passages
+        if word not in self._held_by:
+            self._held_by[word] = self._passages_with(word)
+        return self._held_by[word] > WIDESPREAD_SHARE * self._passages
 
     def _vectors_of(self, words: Sequence[str]) -> Vectors:
         """Most question words are corpus words whose vectors are stored; only the others are embedded, which
